@@ -1,0 +1,119 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../shared/config/config.js';
+import { CatalogError, loadCatalog } from '../shared/pricing/catalog.js';
+import { CostEngine } from '../shared/pricing/priceUsage.js';
+import { runPriceCommand } from './price.js';
+
+/** Exit codes (CONTRACT §5): 0 success, 1 runtime failure, 2 bad usage. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A failure the user can act on: printed as one sentence, never with a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = EXIT_FAILURE,
+  ) {
+    super(message);
+  }
+}
+
+function packageVersion(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++, folder = dirname(folder)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'tokmon' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one folder up
+    }
+  }
+  return 'unknown';
+}
+
+function openInput(file: string | undefined): Promise<Readable> {
+  if (file === undefined || file === '-') return Promise.resolve(process.stdin);
+  return new Promise((resolve, reject) => {
+    const stream = createReadStream(file);
+    stream.once('open', () => resolve(stream));
+    stream.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new CliError(error.code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file}: ${error.code ?? error.message}`)),
+    );
+  });
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('tokmon')
+    .description('tokmon: monitor Anthropic (Claude) API token usage and cost')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  program
+    .command('price')
+    .summary('price usage events offline from a JSONL file or stdin')
+    .description(
+      'Prices usage offline with the price catalog (built in, plus price_overrides from tokmon.yaml).\n' +
+        'Each line of FILE (or stdin when FILE is omitted or "-") is either a tokmon usage event\n' +
+        '({"id","timestamp","model","usage",...}) or a raw Messages API response ({"id","model","usage",...});\n' +
+        'a response without a timestamp is priced at the prices in force now. Lines are read one at a\n' +
+        'time, so files of any size work. A bad line is reported on stderr as "line N: <reason>", the\n' +
+        'other lines are still priced, and the exit code is then 1.',
+    )
+    .argument('[file]', 'JSONL file to read ("-" or omitted: stdin)')
+    .option('--json', 'print {"events":[...],"totals":{...}} instead of the summary block')
+    .option('-c, --config <path>', 'configuration file (default: $TOKMON_CONFIG, else ./tokmon.yaml if present)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  tokmon price usage.jsonl\n' +
+        '  tokmon price --json usage.jsonl\n' +
+        '  cat usage.jsonl | tokmon price --json\n\n' +
+        'Exit codes: 0 all lines priced or reported unpriced, 1 some lines were bad, 2 bad usage.',
+    )
+    .action(async (file: string | undefined, options: { json?: boolean; config?: string }) => {
+      const config = loadConfig(options.config);
+      const engine = new CostEngine(loadCatalog(config.priceOverridesPath));
+      const input = await openInput(file);
+      const code = await runPriceCommand({
+        input,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        json: options.json === true,
+        engine,
+        now: new Date(),
+        trackCacheSavings: config.tokenMonitoring.track_cache_savings,
+      });
+      setExitCode(code);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram((code) => (exitCode = code));
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version succeed; help shown because no command was given is bad usage.
+      const asked = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+      return asked ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof CatalogError) {
+      process.stderr.write(`tokmon: ${error.message}\n`);
+      return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
+    }
+    process.stderr.write(`tokmon: unexpected error: ${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** tokmon.yaml (CONTRACT §6). Unknown keys are refused so that a typo never silently disables a limit. */
+const percent = z.number({ error: 'expected a percentage' }).gt(0, { error: 'must be above 0' }).max(1000, { error: 'must be at most 1000' });
+const positiveTokens = z.number({ error: 'expected a whole number of tokens' }).int({ error: 'expected a whole number of tokens' }).positive({ error: 'must be above 0' });
+const positiveUsd = z.number({ error: 'expected an amount in USD' }).positive({ error: 'must be above 0' });
+
+const timezone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'is not an IANA time zone such as UTC or Europe/Berlin' },
+);
+
+const budgetSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'use letters, digits, "-", "_" or "." (at most 64)' }),
+    period: z.enum(['day', 'month'], { error: 'expected day or month' }),
+    limit_usd: positiveUsd.optional(),
+    limit_tokens: positiveTokens.optional(),
+    thresholds: z.array(percent).min(1).optional(),
+    forecast_thresholds: z.array(percent).optional(),
+    filter: z
+      .strictObject({
+        model: z.string().min(1).optional(),
+        tags: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
+  })
+  .refine((budget) => (budget.limit_usd === undefined) !== (budget.limit_tokens === undefined), {
+    error: 'give exactly one of limit_usd or limit_tokens',
+  });
+
+export const tokenMonitoringSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  alert_threshold: percent.default(80),
+  daily_limit: positiveTokens.optional(),
+  monthly_limit: positiveTokens.optional(),
+  daily_cost_limit_usd: positiveUsd.optional(),
+  monthly_cost_limit_usd: positiveUsd.optional(),
+  log_usage: z.boolean().default(false),
+  display_at_end: z.boolean().default(false),
+  track_cache_savings: z.boolean().default(true),
+  timezone: timezone.default('UTC'),
+  group_by_tags: z.array(z.string().min(1).max(64)).max(10).default(['app', 'feature']),
+  price_overrides: z.string().min(1).optional(),
+  budgets: z
+    .array(budgetSchema)
+    .default([])
+    .refine((budgets) => new Set(budgets.map((budget) => budget.name)).size === budgets.length, { error: 'budget names must be unique' }),
+  alerts: z
+    .strictObject({
+      email: z.array(z.email({ error: 'expected an email address' })).default([]),
+      sms: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'expected a phone number in E.164 form, e.g. +15555550100' })).default([]),
+    })
+    .optional(),
+  admin_api: z
+    .strictObject({
+      poll_minutes: z.number().int().min(1).default(15),
+      lookback_hours: z.number().int().min(1).default(48),
+    })
+    .optional(),
+});
+
+export const configFileSchema = z.strictObject({ token_monitoring: tokenMonitoringSchema.default(tokenMonitoringSchema.parse({})) });
+
+export type TokenMonitoringConfig = z.infer<typeof tokenMonitoringSchema>;
+
+export interface LoadedConfig {
+  /** The file it came from, or undefined for the defaults. */
+  path: string | undefined;
+  tokenMonitoring: TokenMonitoringConfig;
+  /** `price_overrides` resolved against the config file's folder. */
+  priceOverridesPath: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(data: unknown, label: string): TokenMonitoringConfig {
+  const parsed = configFileSchema.safeParse(data ?? {});
+  if (parsed.success) return parsed.data.token_monitoring;
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path.map(String).join('.');
+  const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
+  throw new ConfigError(`${label}: ${key ? `${key}: ` : ''}${message}`);
+}
+
+/** Reads the config named by `path`, else TOKMON_CONFIG, else ./tokmon.yaml when it exists, else defaults. */
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const chosen = path ?? env.TOKMON_CONFIG ?? (existsSync('tokmon.yaml') ? 'tokmon.yaml' : undefined);
+  if (!chosen) return { path: undefined, tokenMonitoring: parseConfig({}, 'defaults'), priceOverridesPath: undefined };
+  let text: string;
+  try {
+    text = readFileSync(chosen, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${chosen}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${chosen}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  const tokenMonitoring = parseConfig(data, chosen);
+  const overrides = tokenMonitoring.price_overrides;
+  return {
+    path: chosen,
+    tokenMonitoring,
+    priceOverridesPath: overrides === undefined ? undefined : resolve(dirname(chosen), overrides),
+  };
+}

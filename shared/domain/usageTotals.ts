@@ -1,0 +1,92 @@
+import { formatUsd, type Atto } from './money.js';
+import type { CostBreakdown, PricedUsage } from '../pricing/priceUsage.js';
+
+/** Running totals over priced events: exact money, token counts by category. */
+export interface UsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  webSearchRequests: number;
+  unpricedRequests: number;
+  breakdown: CostBreakdown;
+  costUsd: Atto;
+  cacheSavingsUsd: Atto;
+}
+
+/** The contract's JSON form of totals (CONTRACT §3.2): money as exact decimal strings. */
+export interface UsageTotalsJson {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  costUsd: string;
+  cacheSavingsUsd: string;
+  unpricedRequests: number;
+}
+
+export function emptyTotals(): UsageTotals {
+  return {
+    requests: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+    webSearchRequests: 0,
+    unpricedRequests: 0,
+    breakdown: { inputUsd: 0n, outputUsd: 0n, cacheWrite5mUsd: 0n, cacheWrite1hUsd: 0n, cacheReadUsd: 0n, webSearchUsd: 0n },
+    costUsd: 0n,
+    cacheSavingsUsd: 0n,
+  };
+}
+
+/** Adds one priced event to `totals` in place (the hot path of `tokmon price` and the aggregator). */
+export function addToTotals(totals: UsageTotals, priced: PricedUsage): UsageTotals {
+  const { quantities, breakdown } = priced;
+  totals.requests += 1;
+  totals.inputTokens += quantities.inputTokens;
+  totals.outputTokens += quantities.outputTokens;
+  totals.cacheCreationInputTokens += quantities.cacheWrite5mTokens + quantities.cacheWrite1hTokens;
+  totals.cacheReadInputTokens += quantities.cacheReadTokens;
+  totals.webSearchRequests += quantities.webSearchRequests;
+  if (!priced.priced) {
+    totals.unpricedRequests += 1;
+    return totals;
+  }
+  const sum = totals.breakdown;
+  sum.inputUsd += breakdown.inputUsd;
+  sum.outputUsd += breakdown.outputUsd;
+  sum.cacheWrite5mUsd += breakdown.cacheWrite5mUsd;
+  sum.cacheWrite1hUsd += breakdown.cacheWrite1hUsd;
+  sum.cacheReadUsd += breakdown.cacheReadUsd;
+  sum.webSearchUsd += breakdown.webSearchUsd;
+  totals.costUsd += priced.totalUsd;
+  totals.cacheSavingsUsd += priced.cacheSavingsUsd;
+  return totals;
+}
+
+export function totalsToJson(totals: UsageTotals): UsageTotalsJson {
+  return {
+    requests: totals.requests,
+    inputTokens: totals.inputTokens,
+    outputTokens: totals.outputTokens,
+    cacheCreationInputTokens: totals.cacheCreationInputTokens,
+    cacheReadInputTokens: totals.cacheReadInputTokens,
+    costUsd: formatUsd(totals.costUsd),
+    cacheSavingsUsd: formatUsd(totals.cacheSavingsUsd),
+    unpricedRequests: totals.unpricedRequests,
+  };
+}
+
+export function breakdownToJson(breakdown: CostBreakdown): Record<keyof CostBreakdown, string> {
+  return {
+    inputUsd: formatUsd(breakdown.inputUsd),
+    outputUsd: formatUsd(breakdown.outputUsd),
+    cacheWrite5mUsd: formatUsd(breakdown.cacheWrite5mUsd),
+    cacheWrite1hUsd: formatUsd(breakdown.cacheWrite1hUsd),
+    cacheReadUsd: formatUsd(breakdown.cacheReadUsd),
+    webSearchUsd: formatUsd(breakdown.webSearchUsd),
+  };
+}
