@@ -1,5 +1,5 @@
 /** Jest runs the TypeScript sources as native ES modules, transformed by swc (types are checked by `tsc --noEmit`). */
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }];
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022', experimental: { keepImportAttributes: true } }, module: { type: 'es6' } }];
 
 export default {
   testEnvironment: 'node',

@@ -97,7 +97,7 @@ export function parseConfig(data: unknown, label: string): TokenMonitoringConfig
 
 /** Reads the config named by `path`, else TOKMON_CONFIG, else ./tokmon.yaml when it exists, else defaults. */
 export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const chosen = path ?? env.TOKMON_CONFIG ?? (existsSync('tokmon.yaml') ? 'tokmon.yaml' : undefined);
+  const chosen = path || env.TOKMON_CONFIG || (existsSync('tokmon.yaml') ? 'tokmon.yaml' : undefined);
   if (!chosen) return { path: undefined, tokenMonitoring: parseConfig({}, 'defaults'), priceOverridesPath: undefined };
   let text: string;
   try {

@@ -25,7 +25,7 @@ function dollars(atto: Atto): string {
 }
 
 function line(label: string, value: string): string {
-  return `${`${label}:`.padEnd(LABEL_WIDTH)}${value}`;
+  return `${`${label}: `.padEnd(LABEL_WIDTH)}${value}`;
 }
 
 /** "daily_limit" → "Daily Limit", "daily_cost_limit_usd" → "Daily Cost Limit", a budget keeps its name. */
