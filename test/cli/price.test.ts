@@ -142,6 +142,26 @@ describe('tokmon price (real binary)', () => {
     expect(result.stderr).toBe(`tokmon: ${config}: token_monitoring.daily_limit: expected a whole number of tokens\n`);
   });
 
+  test('prices the README example file to the figures the README shows', async () => {
+    // Act
+    const result = await runCli(['price', '--json', 'examples/usage.jsonl'], { cwd: new URL('../..', import.meta.url).pathname });
+
+    // Assess
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout);
+    expect(output.events.map((event: { costUsd: string }) => event.costUsd)).toEqual(['0.02152125', '0.0071253', '0.030250', '0.020800']);
+    expect(output.totals).toEqual({
+      requests: 4,
+      inputTokens: 7565,
+      outputTokens: 2203,
+      cacheCreationInputTokens: 2051,
+      cacheReadInputTokens: 2051,
+      costUsd: '0.07969655',
+      cacheSavingsUsd: '0.00399945',
+      unpricedRequests: 0,
+    });
+  });
+
   test.each([
     [['price', '--help'], 0, /Each line of FILE/],
     [['--help'], 0, /price \[options\] \[file\]/],

@@ -73,3 +73,20 @@ describe('configuration', () => {
     expect(loadConfig(undefined, { TOKMON_CONFIG: path }).tokenMonitoring.daily_limit).toBe(42);
   });
 });
+
+describe('shipped examples', () => {
+  test('tokmon.example.yaml and the price override it names are valid', async () => {
+    // Prepare
+    const { loadCatalog } = await import('../../../shared/pricing/catalog.js');
+    const root = new URL('../../..', import.meta.url).pathname;
+
+    // Act
+    const loaded = loadConfig(join(root, 'tokmon.example.yaml'));
+    const catalog = loadCatalog(loaded.priceOverridesPath);
+
+    // Assess
+    expect(loaded.priceOverridesPath).toBe(join(root, 'examples/prices.override.yaml'));
+    expect(catalog.findModel('claude-sonnet-4-5-20250929')?.model).toBe('claude-sonnet-4-5');
+    expect(catalog.findModel('claude-sonnet-4-5')?.rows[0]?.base.input).toBe(2_700_000_000_000n);
+  });
+});
