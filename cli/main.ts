@@ -92,6 +92,39 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(code);
     });
 
+  program
+    .command('serve')
+    .summary('run the whole monitor locally (DynamoDB Local, HTTP API, scheduled jobs)')
+    .description(
+      'Starts DynamoDB Local (data under $TOKMON_DATA_DIR, default .tokmon), creates the tables, serves the\n' +
+        'HTTP API on 127.0.0.1:$TOKMON_PORT (default 8787) through the same handlers as Lambda, and runs the\n' +
+        'aggregator every minute. Prints the URL and the three API keys. Stops cleanly on Ctrl-C or SIGTERM.\n' +
+        'Environment: TOKMON_PORT, TOKMON_HOST, TOKMON_DATA_DIR, TOKMON_CONFIG, TOKMON_INGEST_KEY,\n' +
+        'TOKMON_READ_KEY, TOKMON_ADMIN_KEY, TOKMON_DYNAMODB_ENDPOINT (use that DynamoDB instead).',
+    )
+    .action(async () => {
+      const { startLocalStack } = await import('./local/localStack.js');
+      const stack = await startLocalStack();
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const shutdown = (signal: string, code: number) => {
+          if (stopping) return;
+          stopping = true;
+          console.log(`${signal}: stopping…`);
+          void stack.stop().finally(() => {
+            setExitCode(code);
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => shutdown('SIGINT', EXIT_OK));
+        process.once('SIGTERM', () => shutdown('SIGTERM', EXIT_OK));
+        process.once('uncaughtException', (error) => {
+          console.error(`tokmon: unexpected error: ${error.message}`);
+          shutdown('crash', EXIT_FAILURE);
+        });
+      });
+    });
+
   return program;
 }
 
@@ -109,8 +142,8 @@ export async function main(argv: string[]): Promise<number> {
       const asked = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
       return asked ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof CliError || error instanceof ConfigError || error instanceof CatalogError) {
-      process.stderr.write(`tokmon: ${error.message}\n`);
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof CatalogError || (error as Error).name === 'JavaMissingError') {
+      process.stderr.write(`tokmon: ${(error as Error).message}\n`);
       return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
     }
     process.stderr.write(`tokmon: unexpected error: ${(error as Error).message}\n`);

@@ -90,3 +90,23 @@ export function breakdownToJson(breakdown: CostBreakdown): Record<keyof CostBrea
     webSearchUsd: formatUsd(breakdown.webSearchUsd),
   };
 }
+
+/** Adds `source` into `target` in place. */
+export function mergeTotals(target: UsageTotals, source: UsageTotals): UsageTotals {
+  target.requests += source.requests;
+  target.inputTokens += source.inputTokens;
+  target.outputTokens += source.outputTokens;
+  target.cacheCreationInputTokens += source.cacheCreationInputTokens;
+  target.cacheReadInputTokens += source.cacheReadInputTokens;
+  target.webSearchRequests += source.webSearchRequests;
+  target.unpricedRequests += source.unpricedRequests;
+  for (const key of Object.keys(target.breakdown) as (keyof CostBreakdown)[]) target.breakdown[key] += source.breakdown[key];
+  target.costUsd += source.costUsd;
+  target.cacheSavingsUsd += source.cacheSavingsUsd;
+  return target;
+}
+
+/** Tokens that count toward token limits: input + output + cache writes + cache reads. */
+export function limitTokens(totals: UsageTotals): number {
+  return totals.inputTokens + totals.outputTokens + totals.cacheCreationInputTokens + totals.cacheReadInputTokens;
+}

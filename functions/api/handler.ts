@@ -1,0 +1,73 @@
+import middy from '@middy/core';
+import { json, method, readJsonBody, type HttpEvent, type HttpResult } from '../../shared/http/apiEvent.js';
+import { authorize } from '../../shared/http/auth.js';
+import { httpErrors } from '../../shared/http/errors.js';
+import { runtime, type Runtime } from '../../shared/runtime/runtime.js';
+import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
+import { createApiKey, revokeApiKey } from '../../shared/usecases/apiKeys.js';
+import { AppError } from '../../shared/usecases/errors.js';
+import { getSummary, parseSummaryQuery } from '../../shared/usecases/getSummary.js';
+
+type Route = (event: HttpEvent, deps: Runtime, params: string[]) => Promise<HttpResult>;
+
+/** Jobs that `POST /v1/jobs/<job>` runs now; later issues add poll and the reports. */
+export const JOBS: Record<string, (deps: Runtime) => Promise<unknown>> = {
+  aggregate: (deps) => aggregateUsage(deps),
+};
+
+const routes: { method: string; pattern: RegExp; route: Route }[] = [
+  { method: 'GET', pattern: /^\/v1\/health$/, route: async () => json(200, { status: 'ok' }) },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/summary$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'read');
+      const query = parseSummaryQuery(event.queryStringParameters ?? {});
+      return json(200, (await getSummary(query, deps)).summary);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/jobs\/([^/]+)$/,
+    route: async (event, deps, [job]) => {
+      await authorize(event, deps, 'admin');
+      const run = JOBS[job!];
+      if (!run) throw new AppError('unknown_job', `no job named ${job}; jobs: ${Object.keys(JOBS).join(', ')}`);
+      return json(200, await run(deps));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/keys$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'admin');
+      return json(201, await createApiKey(readJsonBody(event), deps.apiKeys, deps.clock));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/keys$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'admin');
+      return json(200, { keys: await deps.apiKeys.list() });
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/keys\/([^/]+)$/,
+    route: async (event, deps, [id]) => {
+      await authorize(event, deps, 'admin');
+      return json(200, await revokeApiKey(decodeURIComponent(id!), deps.apiKeys, deps.clock));
+    },
+  },
+];
+
+/** Every route but POST /v1/events: health, summaries, jobs and key management; 404/405 otherwise. */
+export const handler = middy<HttpEvent, HttpResult>(async (event: HttpEvent): Promise<HttpResult> => {
+  const path = event.rawPath;
+  const matching = routes.filter((candidate) => candidate.pattern.test(path));
+  if (matching.length === 0) throw new AppError('not_found', `no route ${method(event)} ${path}`);
+  const found = matching.find((candidate) => candidate.method === method(event));
+  if (!found) throw new AppError('method_not_allowed', `${path} does not accept ${method(event)}`);
+  return found.route(event, runtime(), found.pattern.exec(path)!.slice(1));
+}).use(httpErrors());

@@ -1,0 +1,330 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { UsageEvent } from '../../domain/usage.js';
+import { emptyTotals, type UsageTotals } from '../../domain/usageTotals.js';
+import { apiKeyKey, dayPartition, eventIdFromKey, eventKey, INTENT_SHARDS, intentKey, intentPartition, summaryKey, watermarkKey } from '../../storage/keys.js';
+import { AppError } from '../../usecases/errors.js';
+import type { ApiKeyRecord, ApiKeyStore, EventStore, IngestBatch, Role, StoredSummaryRow, SummaryRow, SummaryStore } from '../../usecases/ports.js';
+import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
+
+type Item = Record<string, AttributeValue>;
+
+const DAY_SECONDS = 86_400;
+/** Journal items only need to outlive the aggregator's lag. */
+const JOURNAL_RETENTION_DAYS = 7;
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
+  return chunks;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function backoff(attempt: number): number {
+  return Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+/** Reads items by key, following UnprocessedKeys; strongly consistent. */
+async function batchGet(client: DynamoDBClient, table: string, keys: Item[], projection: string): Promise<Item[]> {
+  const items: Item[] = [];
+  for (const part of chunk(keys, BATCH_GET_LIMIT)) {
+    let pending: Item[] = part;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(backoff(attempt));
+      if (attempt > 8) throw new AppError('unavailable', 'storage is busy; retry the request');
+      const response = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: projection, ExpressionAttributeNames: { '#pk': 'pk' } } },
+        }),
+      );
+      items.push(...(response.Responses?.[table] ?? []));
+      pending = response.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return items;
+}
+
+export class DynamoEventStore implements EventStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: TableNames,
+    private readonly retentionDays: number,
+  ) {}
+
+  async recordBatch(batch: IngestBatch): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tables.events,
+        Item: {
+          ...intentKey(batch.window, batch.shard, batch.batchId),
+          ids: { S: JSON.stringify(batch.eventIds) },
+          at: { N: String(batch.ingestedAt) },
+          [TTL_ATTRIBUTE]: { N: String(Math.floor(batch.ingestedAt / 1000) + JOURNAL_RETENTION_DAYS * DAY_SECONDS) },
+        },
+      }),
+    );
+  }
+
+  async findStoredIds(eventIds: string[]): Promise<Set<string>> {
+    const items = await batchGet(this.client, this.tables.events, eventIds.map(eventKey), '#pk');
+    return new Set(items.map((item) => eventIdFromKey(item.pk!.S!)));
+  }
+
+  async storeEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<void> {
+    const expiresAt = String(Math.floor(batch.ingestedAt / 1000) + this.retentionDays * DAY_SECONDS);
+    const requests: WriteRequest[] = events.map((event) => ({
+      PutRequest: {
+        Item: {
+          ...eventKey(event.id),
+          b: { S: batch.batchId },
+          e: { S: JSON.stringify(event) },
+          [TTL_ATTRIBUTE]: { N: expiresAt },
+        },
+      },
+    }));
+    await inParallel(chunk(requests, BATCH_WRITE_LIMIT), 8, async (part) => {
+      let pending = part;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(backoff(attempt));
+        if (Date.now() > deadline) throw new AppError('unavailable', 'storage is busy; retry the request (stored events will count as duplicates)');
+        const response = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.events]: pending } }));
+        pending = response.UnprocessedItems?.[this.tables.events] ?? [];
+      }
+    });
+  }
+
+  async batchesInWindow(window: number): Promise<IngestBatch[]> {
+    const shards = Array.from({ length: INTENT_SHARDS }, (_, shard) => shard);
+    const perShard = await Promise.all(
+      shards.map(async (shard) => {
+        const batches: IngestBatch[] = [];
+        let startKey: Item | undefined;
+        do {
+          const page = await this.client.send(
+            new QueryCommand({
+              TableName: this.tables.events,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': { S: intentPartition(window, shard) } },
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of page.Items ?? []) {
+            batches.push({ batchId: item.sk!.S!, window, shard, ingestedAt: Number(item.at!.N), eventIds: JSON.parse(item.ids!.S!) as string[] });
+          }
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return batches;
+      }),
+    );
+    return perShard.flat();
+  }
+
+  async eventsWrittenBy(batch: IngestBatch): Promise<UsageEvent[]> {
+    const items = await batchGet(this.client, this.tables.events, batch.eventIds.map(eventKey), '#pk, b, e');
+    return items.filter((item) => item.b?.S === batch.batchId).map((item) => JSON.parse(item.e!.S!) as UsageEvent);
+  }
+}
+
+const TOKEN_FIELDS = ['requests', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'webSearchRequests', 'unpricedRequests'] as const;
+const MONEY_FIELDS = {
+  inputAtto: (t: UsageTotals) => t.breakdown.inputUsd,
+  outputAtto: (t: UsageTotals) => t.breakdown.outputUsd,
+  cacheWrite5mAtto: (t: UsageTotals) => t.breakdown.cacheWrite5mUsd,
+  cacheWrite1hAtto: (t: UsageTotals) => t.breakdown.cacheWrite1hUsd,
+  cacheReadAtto: (t: UsageTotals) => t.breakdown.cacheReadUsd,
+  webSearchAtto: (t: UsageTotals) => t.breakdown.webSearchUsd,
+  costAtto: (t: UsageTotals) => t.costUsd,
+  savingsAtto: (t: UsageTotals) => t.cacheSavingsUsd,
+} as const;
+
+function totalsFromItem(item: Item): UsageTotals {
+  const totals = emptyTotals();
+  for (const field of TOKEN_FIELDS) totals[field] = Number(item[field]?.N ?? '0');
+  const atto = (name: keyof typeof MONEY_FIELDS) => BigInt(item[name]?.N ?? '0');
+  totals.breakdown = {
+    inputUsd: atto('inputAtto'),
+    outputUsd: atto('outputAtto'),
+    cacheWrite5mUsd: atto('cacheWrite5mAtto'),
+    cacheWrite1hUsd: atto('cacheWrite1hAtto'),
+    cacheReadUsd: atto('cacheReadAtto'),
+    webSearchUsd: atto('webSearchAtto'),
+  };
+  totals.costUsd = atto('costAtto');
+  totals.cacheSavingsUsd = atto('savingsAtto');
+  return totals;
+}
+
+export class DynamoSummaryStore implements SummaryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async watermark(): Promise<number | undefined> {
+    const response = await this.client.send(new GetItemCommand({ TableName: this.tables.summaries, Key: watermarkKey(), ConsistentRead: true }));
+    const value = response.Item?.w?.N;
+    return value === undefined ? undefined : Number(value);
+  }
+
+  async advanceWatermark(window: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tables.summaries,
+          Key: watermarkKey(),
+          UpdateExpression: 'SET w = :w',
+          ConditionExpression: 'attribute_not_exists(w) OR w < :w',
+          ExpressionAttributeValues: { ':w': { N: String(window) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async applyWindow(window: number, rows: SummaryRow[]): Promise<number> {
+    const applied = await inParallel(rows, 16, async (row) => {
+      const values: Item = { ':w': { N: String(window) } };
+      const adds: string[] = [];
+      for (const field of TOKEN_FIELDS) {
+        values[`:${field}`] = { N: String(row.totals[field]) };
+        adds.push(`${field} :${field}`);
+      }
+      for (const [field, read] of Object.entries(MONEY_FIELDS)) {
+        values[`:${field}`] = { N: read(row.totals).toString() };
+        adds.push(`${field} :${field}`);
+      }
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tables.summaries,
+            Key: summaryKey(row.day, row.dimension),
+            UpdateExpression: `ADD ${adds.join(', ')} SET lastWindow = :w`,
+            ConditionExpression: 'attribute_not_exists(lastWindow) OR lastWindow < :w',
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    });
+    return applied.filter(Boolean).length;
+  }
+
+  async rowsForDays(days: string[]): Promise<StoredSummaryRow[]> {
+    const perDay = await inParallel(days, 8, async (day) => {
+      const rows: StoredSummaryRow[] = [];
+      let startKey: Item | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tables.summaries,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: dayPartition(day) } },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          rows.push({ day, dimension: item.sk!.S!, totals: totalsFromItem(item), lastWindow: Number(item.lastWindow?.N ?? '-1') });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return rows;
+    });
+    return perDay.flat();
+  }
+}
+
+function keyRecordFromItem(item: Item): ApiKeyRecord {
+  return {
+    id: item.id!.S!,
+    role: item.role!.S! as Role,
+    name: item.name?.S ?? '',
+    createdAt: item.createdAt!.S!,
+    ...(item.revokedAt?.S ? { revokedAt: item.revokedAt.S } : {}),
+  };
+}
+
+export class DynamoApiKeyStore implements ApiKeyStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const response = await this.client.send(new GetItemCommand({ TableName: this.tables.apiKeys, Key: apiKeyKey(keyHash), ConsistentRead: true }));
+    if (!response.Item || response.Item.revokedAt?.S) return undefined;
+    return keyRecordFromItem(response.Item);
+  }
+
+  async create(keyHash: string, record: ApiKeyRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tables.apiKeys,
+        Item: { ...apiKeyKey(keyHash), id: { S: record.id }, role: { S: record.role }, name: { S: record.name }, createdAt: { S: record.createdAt } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  private async scanAll(): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(new ScanCommand({ TableName: this.tables.apiKeys, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    return (await this.scanAll()).map(keyRecordFromItem).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async revoke(id: string, at: string): Promise<boolean> {
+    const item = (await this.scanAll()).find((candidate) => candidate.id?.S === id);
+    if (!item) return false;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tables.apiKeys,
+        Key: { pk: item.pk! },
+        UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+        ExpressionAttributeValues: { ':at': { S: at } },
+      }),
+    );
+    return true;
+  }
+}

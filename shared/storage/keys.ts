@@ -1,0 +1,65 @@
+/**
+ * Every DynamoDB key tokmon writes is built here, so item shapes stay in one place.
+ *
+ * Events table (`pk`, `sk`; events use sk "EVT"):
+ *   EVT#<event id>                       one item per event id: the stored event and the batch that wrote it
+ *   ING#<window>#<shard> / <batch id>   ingest journal: one item per request batch, listing its event ids
+ * Summary table (`pk`, `sk`):
+ *   DAY#<YYYY-MM-DD> / total | model#<id> | tag:<name>#<value>     daily rollups
+ *   AGG / watermark                      the last aggregated window
+ * Keys table (`pk`): KEY#<sha-256 of the key>
+ */
+
+/** Ingest journal windows are 5 minutes: the unit the aggregator closes and applies exactly once. */
+export const WINDOW_MS = 5 * 60_000;
+/** Intent items are spread over this many partitions so a busy window is never one hot key. */
+export const INTENT_SHARDS = 4;
+
+export type DynamoKey = Record<string, { S: string }>;
+
+export function windowOf(ms: number): number {
+  return Math.floor(ms / WINDOW_MS);
+}
+
+export function eventKey(eventId: string): DynamoKey {
+  return { pk: { S: `EVT#${eventId}` }, sk: { S: 'EVT' } };
+}
+
+export function eventIdFromKey(pk: string): string {
+  return pk.slice('EVT#'.length);
+}
+
+export function intentPartition(window: number, shard: number): string {
+  return `ING#${window}#${shard}`;
+}
+
+export function intentKey(window: number, shard: number, batchId: string): DynamoKey {
+  return { pk: { S: intentPartition(window, shard) }, sk: { S: batchId } };
+}
+
+export const TOTAL_DIMENSION = 'total';
+
+export function modelDimension(model: string): string {
+  return `model#${model}`;
+}
+
+/** An event without the tag is grouped under the empty value, shown as `null` in summaries. */
+export function tagDimension(name: string, value: string | undefined): string {
+  return `tag:${name}#${value ?? ''}`;
+}
+
+export function dayPartition(day: string): string {
+  return `DAY#${day}`;
+}
+
+export function summaryKey(day: string, dimension: string): DynamoKey {
+  return { pk: { S: dayPartition(day) }, sk: { S: dimension } };
+}
+
+export function watermarkKey(): DynamoKey {
+  return { pk: { S: 'AGG' }, sk: { S: 'watermark' } };
+}
+
+export function apiKeyKey(keyHash: string): DynamoKey {
+  return { pk: { S: `KEY#${keyHash}` } };
+}
