@@ -5,8 +5,11 @@ import { rollUp, type RollupSettings } from './rollup.js';
 
 /** A window is aggregated only this long after it ends: longer than any ingest request may write (20 s). */
 export const AGGREGATION_GRACE_MS = 2 * 60_000;
-/** Without a watermark (a new deployment), aggregation starts this many windows back (one day). */
-export const INITIAL_LOOKBACK_WINDOWS = 288;
+/**
+ * Without a watermark (a new deployment on AWS, before the first scheduled run), aggregation and
+ * live summaries start this many windows back: one hour, far more than the 5-minute schedule.
+ */
+export const INITIAL_LOOKBACK_WINDOWS = 12;
 
 export interface AggregationDeps {
   events: EventStore;

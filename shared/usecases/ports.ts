@@ -13,10 +13,12 @@ export interface IngestBatch {
 /** Raw events and the ingest journal (the events table). */
 export interface EventStore {
   recordBatch(batch: IngestBatch): Promise<void>;
-  /** Ids among `eventIds` that are already stored, by whichever batch. */
-  findStoredIds(eventIds: string[]): Promise<Set<string>>;
-  /** Stores events as written by `batch`; must finish by `deadline` (epoch ms) or throw. */
-  storeEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<void>;
+  /**
+   * Stores each event unless its id is already stored (a conditional insert: the first write
+   * wins), marked as written by `batch`. Returns the ids that were already stored. Must finish by
+   * `deadline` (epoch ms) or throw.
+   */
+  storeNewEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<Set<string>>;
   batchesInWindow(window: number): Promise<IngestBatch[]>;
   /** The events of `batch` whose stored copy was written by this batch (the ones it counts for). */
   eventsWrittenBy(batch: IngestBatch): Promise<UsageEvent[]>;

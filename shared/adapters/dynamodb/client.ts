@@ -10,6 +10,7 @@ export function createDynamoClient(endpoint: string | undefined = process.env.TO
   return new DynamoDBClient({
     ...(local ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'tokmonlocal', secretAccessKey: 'tokmonlocal' } } : {}),
     maxAttempts: 3,
-    requestHandler: { requestTimeout: 5_000, connectionTimeout: 2_000 },
+    // DynamoDB Local (one Java process) queues connections under load; the service answers in milliseconds.
+    requestHandler: local ? { requestTimeout: 15_000, connectionTimeout: 10_000 } : { requestTimeout: 5_000, connectionTimeout: 2_000 },
   });
 }

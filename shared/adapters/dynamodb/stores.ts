@@ -1,6 +1,6 @@
 import {
+  BatchExecuteStatementCommand,
   BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -9,7 +9,6 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { UsageEvent } from '../../domain/usage.js';
 import { emptyTotals, type UsageTotals } from '../../domain/usageTotals.js';
@@ -25,6 +24,7 @@ const DAY_SECONDS = 86_400;
 const JOURNAL_RETENTION_DAYS = 7;
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
+const RETRYABLE_STATEMENT_ERRORS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded', 'InternalServerError', 'TransactionConflict']);
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
@@ -93,32 +93,33 @@ export class DynamoEventStore implements EventStore {
     );
   }
 
-  async findStoredIds(eventIds: string[]): Promise<Set<string>> {
-    const items = await batchGet(this.client, this.tables.events, eventIds.map(eventKey), '#pk');
-    return new Set(items.map((item) => eventIdFromKey(item.pk!.S!)));
-  }
-
-  async storeEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<void> {
+  async storeNewEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<Set<string>> {
     const expiresAt = String(Math.floor(batch.ingestedAt / 1000) + this.retentionDays * DAY_SECONDS);
-    const requests: WriteRequest[] = events.map((event) => ({
-      PutRequest: {
-        Item: {
-          ...eventKey(event.id),
-          b: { S: batch.batchId },
-          e: { S: JSON.stringify(event) },
-          [TTL_ATTRIBUTE]: { N: expiresAt },
-        },
-      },
-    }));
-    await inParallel(chunk(requests, BATCH_WRITE_LIMIT), 8, async (part) => {
+    // PartiQL INSERT fails with DuplicateItem when the key exists: a conditional put that can be batched 25 at a time.
+    const statement = `INSERT INTO "${this.tables.events}" VALUE {'pk': ?, 'sk': ?, 'b': ?, 'e': ?, '${TTL_ATTRIBUTE}': ?}`;
+    const insert = (event: UsageEvent) => {
+      const key = eventKey(event.id);
+      return { id: event.id, Statement: statement, Parameters: [key.pk!, key.sk!, { S: batch.batchId }, { S: JSON.stringify(event) }, { N: expiresAt }] };
+    };
+    const existing = new Set<string>();
+    await inParallel(chunk(events.map(insert), BATCH_WRITE_LIMIT), 8, async (part) => {
       let pending = part;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await sleep(backoff(attempt));
-        if (Date.now() > deadline) throw new AppError('unavailable', 'storage is busy; retry the request (stored events will count as duplicates)');
-        const response = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.events]: pending } }));
-        pending = response.UnprocessedItems?.[this.tables.events] ?? [];
+        if (Date.now() > deadline) throw new AppError('unavailable', 'storage is busy; retry the request (events already stored will count as duplicates)');
+        const response = await this.client.send(new BatchExecuteStatementCommand({ Statements: pending.map(({ Statement, Parameters }) => ({ Statement, Parameters })) }));
+        const retry: typeof pending = [];
+        (response.Responses ?? []).forEach((result, index) => {
+          const sent = pending[index]!;
+          if (!result.Error) return;
+          if (result.Error.Code === 'DuplicateItem' || result.Error.Code === 'ConditionalCheckFailed') existing.add(sent.id);
+          else if (RETRYABLE_STATEMENT_ERRORS.has(result.Error.Code ?? '')) retry.push(sent);
+          else throw new Error(`event insert failed: ${result.Error.Code}`);
+        });
+        pending = retry;
       }
     });
+    return existing;
   }
 
   async batchesInWindow(window: number): Promise<IngestBatch[]> {
