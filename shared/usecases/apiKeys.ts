@@ -28,7 +28,8 @@ export function roleAllows(role: Role, required: Role): boolean {
   return role === 'admin' || role === required;
 }
 
-const CACHE_MS = 30_000;
+/** How long a key lookup is reused, so each request does not read the keys table (revocation takes effect within it). */
+const CACHE_MS = Number(process.env.TOKMON_KEY_CACHE_SECONDS ?? 30) * 1000;
 
 /**
  * Resolves a presented key to its principal: first the static keys (local keys from the
