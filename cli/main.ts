@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../shared/config/config.js';
-import { CatalogError, loadCatalog } from '../shared/pricing/catalog.js';
+import { ConfigError } from '../shared/config/config.js';
+import { loadConfig } from '../shared/config/loadConfigFile.js';
+import { CatalogError } from '../shared/pricing/catalog.js';
+import { loadCatalog } from '../shared/pricing/catalogFile.js';
 import { CostEngine } from '../shared/pricing/priceUsage.js';
 import { runPriceCommand } from './price.js';
 

@@ -8,9 +8,9 @@ import { handler as ingestHandler } from '../../functions/ingest/handler.js';
 import { createDynamoClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoSummaryStore } from '../../shared/adapters/dynamodb/stores.js';
 import { ensureTables, tableNamesFromEnv } from '../../shared/adapters/dynamodb/tables.js';
-import { loadConfig } from '../../shared/config/config.js';
+import { loadConfig } from '../../shared/config/loadConfigFile.js';
 import { functionFor } from '../../shared/http/routes.js';
-import { loadCatalog } from '../../shared/pricing/catalog.js';
+import { loadCatalog } from '../../shared/pricing/catalogFile.js';
 import { log } from '../../shared/runtime/log.js';
 import { createRuntime, setRuntime } from '../../shared/runtime/runtime.js';
 import { windowOf } from '../../shared/storage/keys.js';
@@ -72,8 +72,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const port = Number(env.TOKMON_PORT || 8787);
 
   // Validate the configuration and price overrides before starting anything, so a bad file fails fast.
-  const runtimeEnv: NodeJS.ProcessEnv = { ...env };
-  loadCatalog(loadConfig(undefined, env).priceOverridesPath);
+  const loaded = loadConfig(undefined, env);
+  const settings = { config: loaded.tokenMonitoring, catalog: loadCatalog(loaded.priceOverridesPath) };
 
   let dynamo: DynamoDbLocal | undefined;
   let endpoint = env.TOKMON_DYNAMODB_ENDPOINT;
@@ -102,10 +102,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const keys = await localKeys(dataDir, env);
     setRuntime(
-      createRuntime(
-        { ...runtimeEnv, TOKMON_DYNAMODB_ENDPOINT: endpoint, TOKMON_INGEST_KEY: keys.ingest, TOKMON_READ_KEY: keys.read, TOKMON_ADMIN_KEY: keys.admin },
+      createRuntime({
+        env: { ...env, TOKMON_DYNAMODB_ENDPOINT: endpoint, TOKMON_INGEST_KEY: keys.ingest, TOKMON_READ_KEY: keys.read, TOKMON_ADMIN_KEY: keys.admin },
         client,
-      ),
+        settings,
+      }),
     );
 
     const handlers: Record<string, LambdaHandler> = { ingest: ingestHandler as unknown as LambdaHandler, api: apiHandler as unknown as LambdaHandler };

@@ -2,11 +2,15 @@ import middy from '@middy/core';
 import { json, method, readJsonBody, type HttpEvent, type HttpResult } from '../../shared/http/apiEvent.js';
 import { authorize } from '../../shared/http/auth.js';
 import { httpErrors } from '../../shared/http/errors.js';
-import { runtime, type Runtime } from '../../shared/runtime/runtime.js';
+import { adminKeyFromSecret } from '../../shared/runtime/adminKeySecret.js';
+import { configureRuntime, runtime, type Runtime } from '../../shared/runtime/runtime.js';
 import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
 import { createApiKey, revokeApiKey } from '../../shared/usecases/apiKeys.js';
 import { AppError } from '../../shared/usecases/errors.js';
 import { getSummary, parseSummaryQuery } from '../../shared/usecases/getSummary.js';
+
+const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
+if (secretArn) configureRuntime({ extraKeys: adminKeyFromSecret(secretArn) });
 
 type Route = (event: HttpEvent, deps: Runtime, params: string[]) => Promise<HttpResult>;
 

@@ -1,7 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** tokmon.yaml (CONTRACT §6). Unknown keys are refused so that a typo never silently disables a limit. */
 const percent = z.number({ error: 'expected a percentage' }).gt(0, { error: 'must be above 0' }).max(1000, { error: 'must be at most 1000' });
@@ -75,13 +72,6 @@ export const configFileSchema = z.strictObject({ token_monitoring: tokenMonitori
 
 export type TokenMonitoringConfig = z.infer<typeof tokenMonitoringSchema>;
 
-export interface LoadedConfig {
-  /** The file it came from, or undefined for the defaults. */
-  path: string | undefined;
-  tokenMonitoring: TokenMonitoringConfig;
-  /** `price_overrides` resolved against the config file's folder. */
-  priceOverridesPath: string | undefined;
-}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -94,29 +84,4 @@ export function parseConfig(data: unknown, label: string): TokenMonitoringConfig
   const key = issue.path.map(String).join('.');
   const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
   throw new ConfigError(`${label}: ${key ? `${key}: ` : ''}${message}`);
-}
-
-/** Reads the config named by `path`, else TOKMON_CONFIG, else ./tokmon.yaml when it exists, else defaults. */
-export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const chosen = path || env.TOKMON_CONFIG || (existsSync('tokmon.yaml') ? 'tokmon.yaml' : undefined);
-  if (!chosen) return { path: undefined, tokenMonitoring: parseConfig({}, 'defaults'), priceOverridesPath: undefined };
-  let text: string;
-  try {
-    text = readFileSync(chosen, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read config file ${chosen}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`${chosen}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
-  }
-  const tokenMonitoring = parseConfig(data, chosen);
-  const overrides = tokenMonitoring.price_overrides;
-  return {
-    path: chosen,
-    tokenMonitoring,
-    priceOverridesPath: overrides === undefined ? undefined : resolve(dirname(chosen), overrides),
-  };
 }

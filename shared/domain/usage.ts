@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Messages API `usage` object and tokmon's usage event (CONTRACT §3.1). Schemas are loose:

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../domain/usage.js';
 import { fractionDigits, parseScaledDecimal } from '../domain/money.js';
 import builtInCatalogData from './catalog.json' with { type: 'json' };
@@ -256,32 +254,10 @@ export function compileCatalog(file: CatalogFile): PriceCatalog {
   return new PriceCatalog(models, webSearch);
 }
 
-export function readCatalogFile(path: string): CatalogFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CatalogError(`cannot read price file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new CatalogError(`${path}: not valid YAML or JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-  return parseCatalogFile(data, path);
-}
-
 export const builtInCatalogFile: CatalogFile = parseCatalogFile(builtInCatalogData, 'built-in catalog');
 
 let builtIn: PriceCatalog | undefined;
 export function builtInCatalog(): PriceCatalog {
   builtIn ??= compileCatalog(builtInCatalogFile);
   return builtIn;
-}
-
-/** The built-in catalog with a user's override file (named in tokmon.yaml) applied, if any. */
-export function loadCatalog(overridePath?: string): PriceCatalog {
-  if (!overridePath) return builtInCatalog();
-  return compileCatalog(mergeCatalogFiles(builtInCatalogFile, readCatalogFile(overridePath)));
 }

@@ -1,7 +1,6 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfig, parseConfig, type TokenMonitoringConfig } from '../config/config.js';
-import { builtInCatalogFile, compileCatalog, loadCatalog, mergeCatalogFiles, parseCatalogFile, type PriceCatalog } from '../pricing/catalog.js';
+import { parseConfig, type TokenMonitoringConfig } from '../config/config.js';
+import { builtInCatalogFile, compileCatalog, mergeCatalogFiles, parseCatalogFile, type PriceCatalog } from '../pricing/catalog.js';
 import { CostEngine } from '../pricing/priceUsage.js';
 import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoApiKeyStore, DynamoEventStore, DynamoSummaryStore } from '../adapters/dynamodb/stores.js';
@@ -22,68 +21,76 @@ export interface Runtime {
   settings: { timezone: string; groupByTags: readonly string[] };
 }
 
+export interface Settings {
+  config: TokenMonitoringConfig;
+  catalog: PriceCatalog;
+}
+
 /**
- * On Lambda the configuration is bundled at synth time (CDK validates tokmon.yaml and inlines it
- * with its price overrides as TOKMON_BUNDLED_CONFIG); locally it is read from tokmon.yaml.
+ * On Lambda the configuration was validated at synth time and compiled into the bundle with its
+ * price overrides (TOKMON_BUNDLED_CONFIG); without it, the defaults and the built-in catalog. The
+ * local server reads tokmon.yaml itself and passes the settings in.
  */
-function loadSettings(env: NodeJS.ProcessEnv): { config: TokenMonitoringConfig; catalog: PriceCatalog } {
-  const bundled = env.TOKMON_BUNDLED_CONFIG;
-  if (bundled) {
-    const data = JSON.parse(bundled) as { token_monitoring?: unknown; price_overrides?: unknown };
-    const config = parseConfig({ token_monitoring: data.token_monitoring ?? {} }, 'bundled configuration');
-    const overrides = data.price_overrides === undefined ? undefined : parseCatalogFile(data.price_overrides, 'bundled price overrides');
-    return { config, catalog: compileCatalog(overrides ? mergeCatalogFiles(builtInCatalogFile, overrides) : builtInCatalogFile) };
-  }
-  const loaded = loadConfig(undefined, env);
-  return { config: loaded.tokenMonitoring, catalog: loadCatalog(loaded.priceOverridesPath) };
+export function bundledSettings(bundled: string | undefined = process.env.TOKMON_BUNDLED_CONFIG): Settings {
+  const data = bundled ? (JSON.parse(bundled) as { token_monitoring?: unknown; price_overrides?: unknown }) : {};
+  const config = parseConfig({ token_monitoring: data.token_monitoring ?? {} }, 'bundled configuration');
+  const overrides = data.price_overrides === undefined ? undefined : parseCatalogFile(data.price_overrides, 'bundled price overrides');
+  return { config, catalog: compileCatalog(overrides ? mergeCatalogFiles(builtInCatalogFile, overrides) : builtInCatalogFile) };
 }
 
-const SECRET_CACHE_MS = 5 * 60_000;
-
-function staticKeySource(env: NodeJS.ProcessEnv): () => Promise<StaticKey[]> {
-  const fromEnv: StaticKey[] = [];
-  if (env.TOKMON_INGEST_KEY) fromEnv.push({ role: 'ingest', id: 'local-ingest', key: env.TOKMON_INGEST_KEY });
-  if (env.TOKMON_READ_KEY) fromEnv.push({ role: 'read', id: 'local-read', key: env.TOKMON_READ_KEY });
-  if (env.TOKMON_ADMIN_KEY) fromEnv.push({ role: 'admin', id: 'local-admin', key: env.TOKMON_ADMIN_KEY });
-  const secretArn = env.TOKMON_ADMIN_KEY_SECRET_ARN;
-  if (!secretArn) return async () => fromEnv;
-  const secrets = new SecretsManagerClient({});
-  let cached: { keys: StaticKey[]; until: number } | undefined;
-  return async () => {
-    if (cached && cached.until > Date.now()) return cached.keys;
-    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const key = secret.SecretString ?? '';
-    const keys = key.length >= 20 ? [...fromEnv, { role: 'admin' as const, id: 'bootstrap-admin', key }] : fromEnv;
-    cached = { keys, until: Date.now() + SECRET_CACHE_MS };
-    return keys;
-  };
+/** Local keys from the environment (TOKMON_INGEST_KEY, TOKMON_READ_KEY, TOKMON_ADMIN_KEY). */
+export function environmentKeys(env: NodeJS.ProcessEnv): StaticKey[] {
+  const keys: StaticKey[] = [];
+  if (env.TOKMON_INGEST_KEY) keys.push({ role: 'ingest', id: 'local-ingest', key: env.TOKMON_INGEST_KEY });
+  if (env.TOKMON_READ_KEY) keys.push({ role: 'read', id: 'local-read', key: env.TOKMON_READ_KEY });
+  if (env.TOKMON_ADMIN_KEY) keys.push({ role: 'admin', id: 'local-admin', key: env.TOKMON_ADMIN_KEY });
+  return keys;
 }
 
-export function createRuntime(env: NodeJS.ProcessEnv = process.env, client: DynamoDBClient = createDynamoClient(env.TOKMON_DYNAMODB_ENDPOINT)): Runtime {
-  const { config, catalog } = loadSettings(env);
+export interface RuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+  client?: DynamoDBClient;
+  settings?: Settings;
+  /** More static keys, e.g. the bootstrap admin key from Secrets Manager. */
+  extraKeys?: () => Promise<StaticKey[]>;
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const env = options.env ?? process.env;
+  const client = options.client ?? createDynamoClient(env.TOKMON_DYNAMODB_ENDPOINT);
+  const { config, catalog } = options.settings ?? bundledSettings(env.TOKMON_BUNDLED_CONFIG);
   const tables = tableNamesFromEnv(env);
   const apiKeys = new DynamoApiKeyStore(client, tables);
+  const fromEnv = environmentKeys(env);
+  const extraKeys = options.extraKeys;
+  const staticKeys = extraKeys ? async () => [...fromEnv, ...(await extraKeys())] : async () => fromEnv;
   return {
     config,
     engine: new CostEngine(catalog),
     events: new DynamoEventStore(client, tables, config.retention_days),
     summaries: new DynamoSummaryStore(client, tables),
     apiKeys,
-    keys: new ApiKeyResolver(staticKeySource(env), apiKeys, systemClock),
+    keys: new ApiKeyResolver(staticKeys, apiKeys, systemClock),
     clock: systemClock,
     settings: { timezone: config.timezone, groupByTags: config.group_by_tags },
   };
 }
 
 let current: Runtime | undefined;
+let defaults: RuntimeOptions = {};
 
-/** The process-wide runtime, created on first use from the environment. */
+/** Options for the process-wide runtime, set by a handler module before its first request. */
+export function configureRuntime(options: RuntimeOptions): void {
+  defaults = options;
+}
+
+/** The process-wide runtime, created on first use. */
 export function runtime(): Runtime {
-  current ??= createRuntime();
+  current ??= createRuntime(defaults);
   return current;
 }
 
-/** Replaces the process-wide runtime (the local server and tests build their own). */
+/** Replaces the process-wide runtime (the local server builds its own). */
 export function setRuntime(next: Runtime | undefined): void {
   current = next;
 }

@@ -34,13 +34,13 @@ afterAll(async () => {
 });
 
 describe('HTTP API on the local stack (real binary, real handlers, DynamoDB Local)', () => {
-  const routes = [
+  const routes: { method: string; path: string; body?: unknown; role: string }[] = [
     { method: 'POST', path: '/v1/events', body: makeEvents(1, '2026-10-01', 'matrix')[0], role: 'ingest' },
     { method: 'GET', path: '/v1/summary?period=day&date=2026-10-01', role: 'read' },
     { method: 'POST', path: '/v1/jobs/aggregate', role: 'admin' },
     { method: 'GET', path: '/v1/keys', role: 'admin' },
     { method: 'POST', path: '/v1/keys', body: { role: 'read', name: 'matrix' }, role: 'admin' },
-  ] as const;
+  ];
   const callers = ['none', 'bogus', 'ingest', 'read', 'admin'] as const;
 
   test.each(routes.flatMap((route) => callers.map((caller) => ({ ...route, caller }))))('$method $path as $caller', async ({ method, path, body, role, caller }) => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig, parseConfig } from '../../../shared/config/config.js';
+import { parseConfig } from '../../../shared/config/config.js';
+import { loadConfig } from '../../../shared/config/loadConfigFile.js';
 
 const contractBlock = `
 token_monitoring:
@@ -77,7 +78,7 @@ describe('configuration', () => {
 describe('shipped examples', () => {
   test('tokmon.example.yaml and the price override it names are valid', async () => {
     // Prepare
-    const { loadCatalog } = await import('../../../shared/pricing/catalog.js');
+    const { loadCatalog } = await import('../../../shared/pricing/catalogFile.js');
     const root = new URL('../../..', import.meta.url).pathname;
 
     // Act

@@ -6,11 +6,11 @@ import { formatUsd } from '../../../shared/domain/money.js';
 import {
   builtInCatalogFile,
   compileCatalog,
-  loadCatalog,
   mergeCatalogFiles,
   parseCatalogFile,
   type CatalogFile,
 } from '../../../shared/pricing/catalog.js';
+import { loadCatalog } from '../../../shared/pricing/catalogFile.js';
 import { CostEngine } from '../../../shared/pricing/priceUsage.js';
 import { usageEvent } from '../../support/usageEvents.js';
 

@@ -1,0 +1,142 @@
+import { Duration, Stack, Validations, type StackProps, CfnOutput } from 'aws-cdk-lib';
+import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { INGEST_ROUTE } from '../shared/http/routes.js';
+
+export interface StatelessStackProps extends StackProps {
+  eventsTable: Table;
+  summariesTable: Table;
+  keysTable: Table;
+  adminKeySecret: Secret;
+  /** JSON of the validated configuration and price overrides (infra/deployConfig.ts). */
+  bundledConfig: string;
+  /** API Gateway stage throttling (requests per second, burst). */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+/** Functions, the HTTP API and the schedule: replaceable at any time, holding no data. */
+export class TokmonStatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Record<'ingest' | 'api' | 'aggregator', NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const tableEnv = {
+      TOKMON_EVENTS_TABLE: props.eventsTable.tableName,
+      TOKMON_SUMMARIES_TABLE: props.summariesTable.tableName,
+      TOKMON_KEYS_TABLE: props.keysTable.tableName,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const makeFunction = (name: 'ingest' | 'api' | 'aggregator', options: { timeout: Duration; environment?: Record<string, string>; description: string }) => {
+      const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.ONE_MONTH });
+      // An own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
+      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+      const fn = new NodejsFunction(this, `${name}Function`, {
+        entry: root(`functions/${name}/handler.ts`),
+        handler: 'handler',
+        description: options.description,
+        runtime: Runtime.NODEJS_22_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 512,
+        timeout: options.timeout,
+        tracing: Tracing.ACTIVE,
+        logGroup,
+        role,
+        environment: { ...tableEnv, ...options.environment },
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: 'node22',
+          format: OutputFormat.ESM,
+          mainFields: ['module', 'main'],
+          banner: "import { createRequire as tokmonRequire } from 'module'; const require = tokmonRequire(import.meta.url);",
+          // Bundle the AWS SDK v3 instead of loading the runtime's copy: faster cold starts, pinned versions.
+          externalModules: [],
+          define: { 'process.env.TOKMON_BUNDLED_CONFIG': JSON.stringify(props.bundledConfig) },
+        },
+      });
+      for (const id of ['AwsSolutions-L1', 'Serverless-LambdaLatestVersion']) {
+        Validations.of(fn).acknowledge({ id, reason: 'tokmon runs on nodejs22.x (the LTS line its code, bundle target and tests use); move with a tested upgrade, not automatically.' });
+      }
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(logGroup.node.defaultChild as never)}.Arn>:*]`,
+        reason: 'Log streams of this one log group are created at run time.',
+      });
+      return fn;
+    };
+
+    const ingest = makeFunction('ingest', { timeout: Duration.seconds(25), description: 'tokmon POST /v1/events' });
+    const api = makeFunction('api', { timeout: Duration.seconds(28), description: 'tokmon API: summaries, jobs, keys', environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn } });
+    const aggregator = makeFunction('aggregator', { timeout: Duration.minutes(5), description: 'tokmon aggregator (scheduled)' });
+    this.functions = { ingest, api, aggregator };
+
+    // Least privilege, spelled out: no wildcard actions, write-only where a function only writes.
+    props.eventsTable.grant(ingest, 'dynamodb:PutItem', 'dynamodb:PartiQLInsert');
+    props.keysTable.grant(ingest, 'dynamodb:GetItem');
+    props.eventsTable.grant(api, 'dynamodb:Query', 'dynamodb:BatchGetItem');
+    props.summariesTable.grant(api, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    props.keysTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem');
+    props.adminKeySecret.grantRead(api);
+    props.eventsTable.grant(aggregator, 'dynamodb:Query', 'dynamodb:BatchGetItem');
+    props.summariesTable.grant(aggregator, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+
+    for (const fn of [ingest, api]) {
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by API Gateway: a failure returns an error to the caller, who retries; nothing is queued.' });
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by API Gateway only.' });
+    }
+    Validations.of(aggregator).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked by EventBridge Scheduler, whose target has its own retry policy and dead-letter queue.' });
+    Validations.of(aggregator).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Failed schedule invocations go to the scheduler dead-letter queue; every run is idempotent and the next one catches up.' });
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'tokmon HTTP API',
+      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', api),
+    });
+    this.api.addRoutes({ path: INGEST_ROUTE.path, methods: [HttpMethod.POST], integration: new HttpLambdaIntegration('IngestIntegration', ingest) });
+    const stage = this.api.defaultStage!.node.defaultChild as CfnStage;
+    const throttle = props.throttle ?? { rateLimit: 200, burstLimit: 400 };
+    stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', method: '$context.httpMethod', path: '$context.path', status: '$context.status', latency: '$context.responseLatency', error: '$context.integrationErrorMessage' }),
+    };
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Every route except /v1/health authenticates in the handler with tokmon API keys (SHA-256 hashed, role-checked); an authorizer would add a Lambda call per request.' });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Clients are programs with API keys, not Cognito users.' });
+
+    const deadLetters = new Queue(this, 'ScheduleDeadLetterQueue', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the schedule.' });
+    Validations.of(deadLetters).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue of the schedule.' });
+    const schedulerRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    new Schedule(this, 'AggregateSchedule', {
+      description: 'tokmon: apply closed journal windows to the daily rollups',
+      schedule: ScheduleExpression.rate(Duration.minutes(5)),
+      target: new LambdaInvoke(aggregator, { role: schedulerRole, retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
+    });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(aggregator.node.defaultChild as never)}.Arn>:*]`,
+      reason: 'Scheduler may invoke the aggregator function and its versions; nothing else.',
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tokmon API base URL' });
+    new CfnOutput(this, 'AdminKeySecretArn', { value: props.adminKeySecret.secretArn, description: 'Secrets Manager secret holding the bootstrap admin key' });
+  }
+}
