@@ -1,24 +1,37 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchBundles } from './bundles.js';
+import { benchIngest } from './ingest.js';
 import { benchPricing, type BenchRow } from './pricing.js';
 
-/** `npm run bench`: every benchmark measured against a floor taken in the same run; prints a table and writes bench/results.json. */
+/** `npm run bench`: every benchmark against a floor measured in the same run; prints a table and writes bench/results.json. */
+process.env.TOKMON_LOG = 'silent';
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'NodeVersionSupportWarning') console.error(`${warning.name}: ${warning.message}`);
+});
 const events = Number(process.env.TOKMON_BENCH_EVENTS ?? 1_000_000);
+const rows: BenchRow[] = [];
+
 process.stderr.write(`pricing ${events.toLocaleString('en-US')} generated events…\n`);
 const pricing = benchPricing(events);
-const rows: BenchRow[] = [...pricing.rows];
+rows.push(...pricing.rows);
+process.stderr.write('ingest through the handler vs raw BatchWriteItem on DynamoDB Local…\n');
+rows.push(...(await benchIngest()));
+process.stderr.write('bundles and module-init times…\n');
+rows.push(...(await benchBundles()));
 
-const table = rows.map((row) => ({
-  benchmark: row.name,
-  value: `${row.value.toLocaleString('en-US')} ${row.unit}`,
-  floor: row.floor === undefined ? '' : `${row.floor.toLocaleString('en-US')} ${row.unit}`,
-  ratio: row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`,
-  goal: row.goal ?? '',
-}));
-console.table(table);
+console.table(
+  rows.map((row) => ({
+    benchmark: row.name,
+    value: `${row.value.toLocaleString('en-US')} ${row.unit}`,
+    floor: row.floor === undefined ? '' : `${row.floor.toLocaleString('en-US')} ${row.unit}`,
+    ratio: row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`,
+    goal: row.goal ?? '',
+  })),
+);
 
-// bench/results.json beside the sources, whether run from bench/ or dist/bench/
 const root = dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist[\\/]bench$/, '').replace(/[\\/]bench$/, '');
 const out = join(root, 'bench', 'results.json');
 mkdirSync(dirname(out), { recursive: true });

@@ -254,10 +254,15 @@ export function compileCatalog(file: CatalogFile): PriceCatalog {
   return new PriceCatalog(models, webSearch);
 }
 
-export const builtInCatalogFile: CatalogFile = parseCatalogFile(builtInCatalogData, 'built-in catalog');
+let builtInFile: CatalogFile | undefined;
+/** The validated built-in catalog data, parsed on first use (not at module load: it would slow every cold start). */
+export function builtInCatalogFile(): CatalogFile {
+  builtInFile ??= parseCatalogFile(builtInCatalogData, 'built-in catalog');
+  return builtInFile;
+}
 
 let builtIn: PriceCatalog | undefined;
 export function builtInCatalog(): PriceCatalog {
-  builtIn ??= compileCatalog(builtInCatalogFile);
+  builtIn ??= compileCatalog(builtInCatalogFile());
   return builtIn;
 }

@@ -23,5 +23,5 @@ export function readCatalogFile(path: string): CatalogFile {
 /** The built-in catalog with a user's override file (named in tokmon.yaml) applied, if any. */
 export function loadCatalog(overridePath?: string): PriceCatalog {
   if (!overridePath) return builtInCatalog();
-  return compileCatalog(mergeCatalogFiles(builtInCatalogFile, readCatalogFile(overridePath)));
+  return compileCatalog(mergeCatalogFiles(builtInCatalogFile(), readCatalogFile(overridePath)));
 }

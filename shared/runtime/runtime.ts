@@ -35,7 +35,7 @@ export function bundledSettings(bundled: string | undefined = process.env.TOKMON
   const data = bundled ? (JSON.parse(bundled) as { token_monitoring?: unknown; price_overrides?: unknown }) : {};
   const config = parseConfig({ token_monitoring: data.token_monitoring ?? {} }, 'bundled configuration');
   const overrides = data.price_overrides === undefined ? undefined : parseCatalogFile(data.price_overrides, 'bundled price overrides');
-  return { config, catalog: compileCatalog(overrides ? mergeCatalogFiles(builtInCatalogFile, overrides) : builtInCatalogFile) };
+  return { config, catalog: compileCatalog(overrides ? mergeCatalogFiles(builtInCatalogFile(), overrides) : builtInCatalogFile()) };
 }
 
 /** Local keys from the environment (TOKMON_INGEST_KEY, TOKMON_READ_KEY, TOKMON_ADMIN_KEY). */

@@ -46,7 +46,7 @@ describe('built-in price catalog', () => {
   });
 
   test('every price row names its source and date, and unverified prices say so in notes', () => {
-    for (const model of builtInCatalogFile.models ?? []) {
+    for (const model of builtInCatalogFile().models ?? []) {
       for (const price of model.prices) {
         expect(price.source.url).toMatch(/^https:\/\//);
         expect(price.source.date).toMatch(/^\d{4}-\d{2}/);
@@ -116,7 +116,7 @@ describe('price overrides', () => {
       },
       'override',
     );
-    const engine = new CostEngine(compileCatalog(mergeCatalogFiles(builtInCatalogFile, override)));
+    const engine = new CostEngine(compileCatalog(mergeCatalogFiles(builtInCatalogFile(), override)));
 
     // Act
     const before = engine.priceUsage(usageEvent('claude-sonnet-4-5', { input_tokens: 1_000_000 }, '2026-05-31T23:59:59Z'));
