@@ -9,21 +9,10 @@ import { CatalogError } from '../shared/pricing/catalog.js';
 import { loadCatalog } from '../shared/pricing/catalogFile.js';
 import { CostEngine } from '../shared/pricing/priceUsage.js';
 import { runPriceCommand } from './price.js';
+import { apiTarget, callApi } from './apiClient.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
-/** Exit codes (CONTRACT §5): 0 success, 1 runtime failure, 2 bad usage. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-/** A failure the user can act on: printed as one sentence, never with a stack trace. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = EXIT_FAILURE,
-  ) {
-    super(message);
-  }
-}
+export { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 function packageVersion(): string {
   let folder = dirname(fileURLToPath(import.meta.url));
@@ -127,14 +116,48 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
 
+  const keys = program.command('keys').summary('create, list and revoke API keys (admin key required)');
+  const connection = (command: Command) =>
+    command
+      .option('--endpoint <url>', 'tokmon API base URL (default: $TOKMON_ENDPOINT, else http://127.0.0.1:8787)')
+      .option('--key <key>', 'an admin API key (default: $TOKMON_API_KEY)')
+      .option('--json', 'print JSON');
+  connection(keys.command('create'))
+    .summary('create a key; it is printed once and only its hash is stored')
+    .requiredOption('--role <role>', 'ingest, read or admin')
+    .option('--name <name>', 'a label, e.g. the app or person it is for')
+    .action(async (options: { role: string; name?: string; endpoint?: string; key?: string; json?: boolean }) => {
+      if (!['ingest', 'read', 'admin'].includes(options.role)) throw new CliError('--role must be ingest, read or admin', EXIT_USAGE);
+      const created = await callApi<{ id: string; key: string; role: string; name: string }>(apiTarget(options), 'POST', '/v1/keys', { role: options.role, name: options.name });
+      console.log(options.json ? JSON.stringify(created) : `${created.id}  ${created.role}  ${created.key}\n(store this key now: it cannot be shown again)`);
+    });
+  connection(keys.command('list'))
+    .summary('list keys (ids, roles, names, dates; never the keys)')
+    .action(async (options: { endpoint?: string; key?: string; json?: boolean }) => {
+      const { keys: list } = await callApi<{ keys: { id: string; role: string; name: string; createdAt: string; revokedAt?: string }[] }>(apiTarget(options), 'GET', '/v1/keys');
+      if (options.json) console.log(JSON.stringify({ keys: list }));
+      else if (list.length === 0) console.log('no keys created through the API yet');
+      else for (const entry of list) console.log(`${entry.id}  ${entry.role.padEnd(6)}  ${entry.createdAt}  ${entry.revokedAt ? `revoked ${entry.revokedAt}` : 'active'}  ${entry.name}`);
+    });
+  connection(keys.command('revoke'))
+    .summary('revoke a key by id')
+    .argument('<id>', 'the key id, e.g. key_1a2b3c4d5e6f')
+    .action(async (id: string, options: { endpoint?: string; key?: string; json?: boolean }) => {
+      const revoked = await callApi<{ id: string; revokedAt: string }>(apiTarget(options), 'DELETE', `/v1/keys/${encodeURIComponent(id)}`);
+      console.log(options.json ? JSON.stringify(revoked) : `revoked ${revoked.id} at ${revoked.revokedAt}`);
+    });
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = EXIT_OK;
   const program = buildProgram((code) => (exitCode = code));
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command) => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

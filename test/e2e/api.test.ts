@@ -8,6 +8,7 @@ import { priceUsage } from '../../shared/pricing/priceUsage.js';
 import { testEndpoint } from '../support/dynamo.js';
 import { makeEvents } from '../support/generators.js';
 import { call, startServe, type ServeProcess } from '../support/serveProcess.js';
+import { runCli } from '../support/runCli.js';
 
 let serve: ServeProcess;
 const prefix = `e${randomBytes(4).toString('hex')}`;
@@ -178,5 +179,29 @@ describe('HTTP API on the local stack (real binary, real handlers, DynamoDB Loca
     expect(await call(serve.url, '/v1/summary?period=week&date=2026-10-05', { key: serve.keys.read })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     expect(await call(serve.url, '/v1/summary?period=day&date=2026-02-30', { key: serve.keys.read })).toMatchObject({ status: 400 });
     expect(await call(serve.url, '/v1/summary?period=month&date=2026-10&groupBy=tag:app', { key: serve.keys.read })).toMatchObject({ status: 200, body: { period: 'month' } });
+  });
+
+  test('tokmon keys create, list and revoke work over the API with an admin key', async () => {
+    // Prepare
+    const env = { TOKMON_ENDPOINT: serve.url, TOKMON_API_KEY: serve.keys.admin };
+
+    // Act
+    const created = await runCli(['keys', 'create', '--role', 'ingest', '--name', 'cli-test', '--json'], { env });
+    const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+    const listed = await runCli(['keys', 'list', '--json'], { env });
+    const revoked = await runCli(['keys', 'revoke', id], { env });
+    const withReadKey = await runCli(['keys', 'list'], { env: { ...env, TOKMON_API_KEY: serve.keys.read } });
+    const noKey = await runCli(['keys', 'list'], { env: { TOKMON_ENDPOINT: serve.url, TOKMON_API_KEY: '' } });
+    const badRole = await runCli(['keys', 'create', '--role', 'root'], { env });
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(key).toMatch(/^tk_ingest_/);
+    expect(JSON.parse(listed.stdout).keys.some((entry: { id: string }) => entry.id === id)).toBe(true);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringContaining(`revoked ${id}`) });
+    expect(withReadKey.code).toBe(1);
+    expect(withReadKey.stderr).toMatch(/needs the admin role \(forbidden\)/);
+    expect(noKey).toMatchObject({ code: 2, stderr: 'tokmon: no API key: pass --key or set TOKMON_API_KEY\n' });
+    expect(badRole.code).toBe(2);
   });
 });
