@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readYamlFile } from './readYamlFile.js';
 import { ConfigError, parseConfig, type TokenMonitoringConfig } from './config.js';
 
 export interface LoadedConfig {
@@ -15,18 +15,7 @@ export interface LoadedConfig {
 export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const chosen = path || env.TOKMON_CONFIG || (existsSync('tokmon.yaml') ? 'tokmon.yaml' : undefined);
   if (!chosen) return { path: undefined, tokenMonitoring: parseConfig({}, 'defaults'), priceOverridesPath: undefined };
-  let text: string;
-  try {
-    text = readFileSync(chosen, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read config file ${chosen}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`${chosen}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
-  }
+  const data = readYamlFile(chosen, 'config file', (message) => new ConfigError(message));
   const tokenMonitoring = parseConfig(data, chosen);
   const overrides = tokenMonitoring.price_overrides;
   return {

@@ -72,6 +72,20 @@ async function batchGet(client: DynamoDBClient, table: string, keys: Item[], pro
   return items;
 }
 
+/** Every item of one partition, following pages; strongly consistent. */
+async function queryPartition(client: DynamoDBClient, table: string, pk: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
 export class DynamoEventStore implements EventStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -124,29 +138,10 @@ export class DynamoEventStore implements EventStore {
 
   async batchesInWindow(window: number): Promise<IngestBatch[]> {
     const shards = Array.from({ length: INTENT_SHARDS }, (_, shard) => shard);
-    const perShard = await Promise.all(
-      shards.map(async (shard) => {
-        const batches: IngestBatch[] = [];
-        let startKey: Item | undefined;
-        do {
-          const page = await this.client.send(
-            new QueryCommand({
-              TableName: this.tables.events,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: intentPartition(window, shard) } },
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            batches.push({ batchId: item.sk!.S!, window, shard, ingestedAt: Number(item.at!.N), eventIds: JSON.parse(item.ids!.S!) as string[] });
-          }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        return batches;
-      }),
+    const perShard = await Promise.all(shards.map((shard) => queryPartition(this.client, this.tables.events, intentPartition(window, shard))));
+    return perShard.flatMap((items, shard) =>
+      items.map((item) => ({ batchId: item.sk!.S!, window, shard, ingestedAt: Number(item.at!.N), eventIds: JSON.parse(item.ids!.S!) as string[] })),
     );
-    return perShard.flat();
   }
 
   async eventsWrittenBy(batch: IngestBatch): Promise<UsageEvent[]> {
@@ -244,26 +239,14 @@ export class DynamoSummaryStore implements SummaryStore {
   }
 
   async rowsForDays(days: string[]): Promise<StoredSummaryRow[]> {
-    const perDay = await inParallel(days, 8, async (day) => {
-      const rows: StoredSummaryRow[] = [];
-      let startKey: Item | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tables.summaries,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: dayPartition(day) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          rows.push({ day, dimension: item.sk!.S!, totals: totalsFromItem(item), lastWindow: Number(item.lastWindow?.N ?? '-1') });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return rows;
-    });
+    const perDay = await inParallel(days, 8, async (day) =>
+      (await queryPartition(this.client, this.tables.summaries, dayPartition(day))).map((item) => ({
+        day,
+        dimension: item.sk!.S!,
+        totals: totalsFromItem(item),
+        lastWindow: Number(item.lastWindow?.N ?? '-1'),
+      })),
+    );
     return perDay.flat();
   }
 }
