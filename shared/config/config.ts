@@ -49,6 +49,7 @@ export const tokenMonitoringSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   group_by_tags: z.array(z.string().min(1).max(64)).max(10).default(['app', 'feature']),
   price_overrides: z.string().min(1).optional(),
+  enforce: z.boolean().default(false),
   retention_days: z.number().int().min(1, { error: 'must be at least 1' }).max(3650).default(400),
   budgets: z
     .array(budgetSchema)
