@@ -14,7 +14,7 @@ export function apiTarget(options: { endpoint?: string; key?: string }, env: Nod
 }
 
 /** Calls the tokmon HTTP API; any failure becomes one clear sentence. */
-export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown, asText = false): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${target.endpoint}${path}`, {
@@ -27,6 +27,7 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
     throw new CliError(`cannot reach tokmon at ${target.endpoint} (${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}); is it running?`);
   }
   const text = await response.text();
+  if (asText && response.ok) return text as T;
   let data: unknown;
   try {
     data = JSON.parse(text);

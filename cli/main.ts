@@ -9,6 +9,9 @@ import { CatalogError } from '../shared/pricing/catalog.js';
 import { loadCatalog } from '../shared/pricing/catalogFile.js';
 import { CostEngine } from '../shared/pricing/priceUsage.js';
 import { runPriceCommand } from './price.js';
+import { renderSummaryBlock } from '../shared/render/summaryBlock.js';
+import { totalsFromJson } from '../shared/domain/usageTotals.js';
+import type { Summary } from '../shared/usecases/getSummary.js';
 import { apiTarget, callApi } from './apiClient.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
@@ -116,12 +119,52 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       });
     });
 
-  const keys = program.command('keys').summary('create, list and revoke API keys (admin key required)');
   const connection = (command: Command) =>
     command
       .option('--endpoint <url>', 'tokmon API base URL (default: $TOKMON_ENDPOINT, else http://127.0.0.1:8787)')
-      .option('--key <key>', 'an admin API key (default: $TOKMON_API_KEY)')
+      .option('--key <key>', 'an API key (default: $TOKMON_API_KEY)')
       .option('--json', 'print JSON');
+
+  connection(program.command('summary'))
+    .summary("the server's totals for a day or a month")
+    .description('Prints the summary block (or, with --json, the JSON of GET /v1/summary) for today (UTC) unless --day or --month is given. Needs a read or admin key.')
+    .option('--day <YYYY-MM-DD>', 'a day in the configured time zone')
+    .option('--month <YYYY-MM>', 'a month')
+    .option('--group-by <by>', 'model or tag:<name> (adds groups to --json output and a line per group to the text)')
+    .action(async (options: { day?: string; month?: string; groupBy?: string; endpoint?: string; key?: string; json?: boolean }) => {
+      if (options.day && options.month) throw new CliError('give --day or --month, not both', EXIT_USAGE);
+      const period = options.month ? 'month' : 'day';
+      const date = options.month ?? options.day ?? new Date().toISOString().slice(0, 10);
+      const query = new URLSearchParams({ period, date, ...(options.groupBy ? { groupBy: options.groupBy } : {}) });
+      const summary = await callApi<Summary>(apiTarget(options), 'GET', `/v1/summary?${query}`);
+      if (options.json) {
+        console.log(JSON.stringify(summary));
+        return;
+      }
+      console.log(`${period === 'day' ? 'Day' : 'Month'} ${date} (${summary.start} – ${summary.end})`);
+      console.log(renderSummaryBlock(totalsFromJson(summary.totals, summary.breakdown), { limits: summary.limits }));
+      for (const group of summary.groups ?? []) console.log(`  ${String(group.key ?? '(none)').padEnd(32)} ${group.totals.requests} requests  $${group.totals.costUsd}`);
+    });
+
+  connection(program.command('report'))
+    .summary('the monthly report (GET /v1/reports/monthly)')
+    .requiredOption('--month <YYYY-MM>', 'the month')
+    .option('--format <format>', 'text, csv or json', 'text')
+    .action(async (options: { month: string; format: string; endpoint?: string; key?: string; json?: boolean }) => {
+      const format = options.json ? 'json' : options.format;
+      if (!['text', 'csv', 'json'].includes(format)) throw new CliError('--format must be text, csv or json', EXIT_USAGE);
+      const report = await callApi<unknown>(apiTarget(options), 'GET', `/v1/reports/monthly?${new URLSearchParams({ month: options.month, format })}`, undefined, format !== 'json');
+      console.log(typeof report === 'string' ? report.replace(/\n$/, '') : JSON.stringify(report));
+    });
+
+  connection(program.command('run'))
+    .summary('run a scheduled job now (POST /v1/jobs/<job>) and print its JSON result')
+    .argument('<job>', 'aggregate (poll, daily-report and monthly-report where the server has them)')
+    .action(async (job: string, options: { endpoint?: string; key?: string }) => {
+      console.log(JSON.stringify(await callApi<unknown>(apiTarget(options), 'POST', `/v1/jobs/${encodeURIComponent(job)}`)));
+    });
+
+  const keys = program.command('keys').summary('create, list and revoke API keys (admin key required)');
   connection(keys.command('create'))
     .summary('create a key; it is printed once and only its hash is stored')
     .requiredOption('--role <role>', 'ingest, read or admin')

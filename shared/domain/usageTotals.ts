@@ -1,4 +1,4 @@
-import { formatUsd, type Atto } from './money.js';
+import { formatUsd, usdToAtto, type Atto } from './money.js';
 import type { CostBreakdown, PricedUsage } from '../pricing/priceUsage.js';
 
 /** Running totals over priced events: exact money, token counts by category. */
@@ -109,4 +109,22 @@ export function mergeTotals(target: UsageTotals, source: UsageTotals): UsageTota
 /** Tokens that count toward token limits: input + output + cache writes + cache reads. */
 export function limitTokens(totals: UsageTotals): number {
   return totals.inputTokens + totals.outputTokens + totals.cacheCreationInputTokens + totals.cacheReadInputTokens;
+}
+
+/** Totals back from a server summary's JSON (totals plus its breakdown), for rendering the summary block. */
+export function totalsFromJson(json: UsageTotalsJson, breakdown?: Record<keyof CostBreakdown, string> & { webSearchRequests?: number }): UsageTotals {
+  const totals = emptyTotals();
+  totals.requests = json.requests;
+  totals.inputTokens = json.inputTokens;
+  totals.outputTokens = json.outputTokens;
+  totals.cacheCreationInputTokens = json.cacheCreationInputTokens;
+  totals.cacheReadInputTokens = json.cacheReadInputTokens;
+  totals.unpricedRequests = json.unpricedRequests;
+  totals.costUsd = usdToAtto(json.costUsd);
+  totals.cacheSavingsUsd = usdToAtto(json.cacheSavingsUsd);
+  if (breakdown) {
+    for (const key of Object.keys(totals.breakdown) as (keyof CostBreakdown)[]) totals.breakdown[key] = usdToAtto(breakdown[key]);
+    totals.webSearchRequests = breakdown.webSearchRequests ?? 0;
+  }
+  return totals;
 }

@@ -1,6 +1,6 @@
 import { formatUsd, usdToAtto } from '../domain/money.js';
 import { daysOfMonth, isValidDay, isValidMonth, nextDay, startOfDay } from '../domain/time.js';
-import { emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
+import { breakdownToJson, emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
 import type { LimitUsage } from '../render/summaryBlock.js';
 import { TOTAL_DIMENSION, windowOf } from '../storage/keys.js';
 import type { TokenMonitoringConfig } from '../config/config.js';
@@ -25,6 +25,8 @@ export interface Summary {
   start: string;
   end: string;
   totals: UsageTotalsJson;
+  /** Beyond the contract: cost by category and web searches, so clients can render the summary block exactly. */
+  breakdown: ReturnType<typeof breakdownToJson> & { webSearchRequests: number };
   limits: LimitUsage[];
   groups?: SummaryGroup[];
   dataAsOf: string;
@@ -133,6 +135,7 @@ export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promis
     start: new Date(startOfDay(days[0]!, deps.settings.timezone)).toISOString(),
     end: new Date(startOfDay(nextDay(lastDay), deps.settings.timezone)).toISOString(),
     totals: totalsToJson(totals),
+    breakdown: { ...breakdownToJson(totals.breakdown), webSearchRequests: totals.webSearchRequests },
     limits: limitsFor(query.period, totals, deps.config),
     dataAsOf: new Date(now).toISOString(),
   };

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { testEndpoint } from '../support/dynamo.js';
+import { runCli } from '../support/runCli.js';
+import { call, startServe, type ServeProcess } from '../support/serveProcess.js';
+
+let serve: ServeProcess;
+
+beforeAll(async () => {
+  const prefix = `s${randomBytes(3).toString('hex')}`;
+  const config = join(mkdtempSync(join(tmpdir(), 'tokmon-cfg-')), 'tokmon.yaml');
+  writeFileSync(config, 'token_monitoring:\n  daily_limit: 1000000\n');
+  serve = await startServe({ TOKMON_DYNAMODB_ENDPOINT: testEndpoint(), TOKMON_EVENTS_TABLE: `${prefix}-e`, TOKMON_SUMMARIES_TABLE: `${prefix}-s`, TOKMON_KEYS_TABLE: `${prefix}-k`, TOKMON_CONFIG: config });
+  const event = {
+    id: 'msg_cli_1',
+    timestamp: '2026-08-14T10:00:00Z',
+    model: 'claude-sonnet-4-5-20250929',
+    usage: { input_tokens: 45_320, output_tokens: 12_450, cache_read_input_tokens: 8_123 },
+    tags: { app: 'avatar-engine' },
+  };
+  await call(serve.url, '/v1/events', { method: 'POST', key: serve.keys.ingest, body: event });
+});
+
+afterAll(async () => {
+  await serve?.stop();
+});
+
+describe('tokmon summary, run and report against the local stack (real binary)', () => {
+  test('summary prints the exact summary block of a day with its limit line', async () => {
+    // Act
+    const result = await runCli(['summary', '--day', '2026-08-14', '--endpoint', serve.url, '--key', serve.keys.read]);
+
+    // Assess: 45,320 × $3 + 12,450 × $15 + 8,123 × $0.30 per MTok
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').slice(1, 10)).toEqual([
+      'Token Usage Summary',
+      '==================',
+      'Input Tokens:    45,320 ($0.136)',
+      'Output Tokens:   12,450 ($0.187)',
+      'Cache Reads:     8,123 ($0.002)',
+      'Cache Savings:   $0.022',
+      'Total Cost:      $0.325',
+      'Daily Limit:     6.6% used',
+      '',
+    ]);
+  });
+
+  test('summary --json is the JSON of GET /v1/summary, and --month works', async () => {
+    const result = await runCli(['summary', '--month', '2026-08', '--group-by', 'tag:app', '--json'], { env: { TOKMON_ENDPOINT: serve.url, TOKMON_API_KEY: serve.keys.read } });
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ period: 'month', totals: { requests: 1, costUsd: '0.3251469' }, groups: [{ key: 'avatar-engine' }] });
+  });
+
+  test('run aggregate prints the job result; a read key may not run jobs', async () => {
+    const ok = await runCli(['run', 'aggregate', '--endpoint', serve.url, '--key', serve.keys.admin]);
+    const denied = await runCli(['run', 'aggregate', '--endpoint', serve.url, '--key', serve.keys.read]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ caughtUp: true });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^tokmon: a key with the read role cannot do this; it needs the admin role \(forbidden\)\n$/);
+  });
+
+  test('an unreachable endpoint and bad usage fail with one sentence and the right exit code', async () => {
+    const unreachable = await runCli(['summary', '--endpoint', 'http://127.0.0.1:9', '--key', 'x']);
+    const both = await runCli(['summary', '--day', '2026-08-14', '--month', '2026-08', '--key', 'x']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^tokmon: cannot reach tokmon at http:\/\/127.0.0.1:9 .*is it running\?\n$/);
+    expect(both).toMatchObject({ code: 2, stderr: 'tokmon: give --day or --month, not both\n' });
+  });
+});
