@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBundles } from './bundles.js';
+import { benchClient } from './client.js';
 import { benchIngest } from './ingest.js';
 import { benchPricing, type BenchRow } from './pricing.js';
 
@@ -19,6 +20,8 @@ const pricing = benchPricing(events);
 rows.push(...pricing.rows);
 process.stderr.write('ingest through the handler vs raw BatchWriteItem on DynamoDB Local…\n');
 rows.push(...(await benchIngest()));
+process.stderr.write('wrapped vs raw Anthropic client against a local Messages API…\n');
+rows.push(...(await benchClient()));
 process.stderr.write('bundles and module-init times…\n');
 rows.push(...(await benchBundles()));
 

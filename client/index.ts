@@ -79,6 +79,8 @@ export function tokmonTags(tags: Record<string, string>, options: { headers?: Re
   return { ...options, headers: { ...options.headers, [TAGS_HEADER]: JSON.stringify(tags) } };
 }
 
+const afterCaller = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 function monitorMiddleware(monitor: TokenMonitor): Middleware {
   return async (request, next, ctx) => {
     const headers = new Headers(request.headers as ConstructorParameters<typeof Headers>[0]);
@@ -103,12 +105,21 @@ function monitorMiddleware(monitor: TokenMonitor): Middleware {
     if (!response.ok) return response;
     try {
       const context: CaptureContext = { tags: { ...monitor.tags, ...callTags }, started, headers: response.headers, now: () => performance.now() };
+      // Copies are taken now (the SDK is about to read the body); reading them waits until the
+      // caller has its result, so capture work never sits in front of the caller's own parsing.
       if (batch) {
-        monitor.track(response.clone().text().then((text) => eventsFromBatchResults(text, batch[1]!, context)));
+        const copy = response.clone();
+        monitor.track(afterCaller().then(() => copy.text()).then((text) => eventsFromBatchResults(text, batch[1]!, context)));
       } else if (ctx.options?.stream) {
-        monitor.track(ctx.parse<AsyncIterable<never>>(response).then((stream) => eventFromStream(stream, context)).then((event) => (event ? [event] : [])));
+        const stream = ctx.parse<AsyncIterable<never>>(response);
+        monitor.track(afterCaller().then(() => stream).then((events) => eventFromStream(events, context)).then((event) => (event ? [event] : [])));
       } else {
-        monitor.track(ctx.parse<Record<string, never>>(response).then((message) => [eventFromMessage(message, context)].filter((event): event is UsageEvent => event !== undefined)));
+        const copy = response.clone();
+        monitor.track(
+          afterCaller()
+            .then(() => copy.json() as Promise<Record<string, never>>)
+            .then((message) => [eventFromMessage(message, context)].filter((event): event is UsageEvent => event !== undefined)),
+        );
       }
     } catch {
       // a monitor failure never fails the caller's call
