@@ -8,6 +8,7 @@ import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
 import { createApiKey, revokeApiKey } from '../../shared/usecases/apiKeys.js';
 import { AppError } from '../../shared/usecases/errors.js';
 import { getSummary, parseSummaryQuery } from '../../shared/usecases/getSummary.js';
+import { buildMonthlyReport, monthlyReportCsv, monthlyReportText } from '../../shared/usecases/monthlyReport.js';
 
 const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
 if (secretArn) configureRuntime({ extraKeys: adminKeyFromSecret(secretArn) });
@@ -28,6 +29,20 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
       await authorize(event, deps, 'read');
       const query = parseSummaryQuery(event.queryStringParameters ?? {});
       return json(200, (await getSummary(query, deps)).summary);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/reports\/monthly$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'read');
+      const params = event.queryStringParameters ?? {};
+      const format = params.format ?? 'json';
+      if (!['json', 'csv', 'text'].includes(format)) throw new AppError('invalid_request', 'format must be json, csv or text');
+      const report = await buildMonthlyReport(params.month, deps);
+      if (format === 'json') return json(200, report);
+      const body = format === 'csv' ? monthlyReportCsv(report) : monthlyReportText(report);
+      return { statusCode: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8' }, body };
     },
   },
   {

@@ -22,6 +22,8 @@ beforeAll(async () => {
     tags: { app: 'avatar-engine' },
   };
   await call(serve.url, '/v1/events', { method: 'POST', key: serve.keys.ingest, body: event });
+  const july = { id: 'msg_cli_july', timestamp: '2026-07-20T10:00:00Z', model: 'claude-haiku-4-5', usage: { input_tokens: 1_000_000, output_tokens: 0 }, tags: { app: 'batch-jobs' } };
+  await call(serve.url, '/v1/events', { method: 'POST', key: serve.keys.ingest, body: july });
 });
 
 afterAll(async () => {
@@ -69,5 +71,26 @@ describe('tokmon summary, run and report against the local stack (real binary)',
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^tokmon: cannot reach tokmon at http:\/\/127.0.0.1:9 .*is it running\?\n$/);
     expect(both).toMatchObject({ code: 2, stderr: 'tokmon: give --day or --month, not both\n' });
+  });
+
+  test('report --month prints the monthly report as text, csv and json', async () => {
+    // Prepare
+    const env = { TOKMON_ENDPOINT: serve.url, TOKMON_API_KEY: serve.keys.read };
+
+    // Act
+    const text = await runCli(['report', '--month', '2026-08'], { env });
+    const csv = await runCli(['report', '--month', '2026-08', '--format', 'csv'], { env });
+    const json = await runCli(['report', '--month', '2026-08', '--json'], { env });
+
+    // Assess: August $0.3251469 vs July $1.00 (1,000,000 Haiku 4.5 input tokens)
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('tokmon monthly report — 2026-08');
+    expect(text.stdout).toContain('Total cost:      $0.33 (-67.4% vs 2026-07)');
+    expect(text.stdout).toMatch(/claude-sonnet-4-5-20250929\s+\$0.33\s+1 requests/);
+    expect(csv.stdout.split('\n').slice(0, 2)).toEqual([
+      'month,dimension,key,requests,inputTokens,outputTokens,cacheCreationInputTokens,cacheReadInputTokens,costUsd,cacheSavingsUsd,unpricedRequests',
+      '2026-08,total,,1,45320,12450,0,8123,0.3251469,0.0219321,0',
+    ]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ report: 'monthly', month: '2026-08', costChangePct: -67.4, previous: { month: '2026-07', totals: { costUsd: '1.000000' } }, tags: { app: [{ key: 'avatar-engine' }] } });
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import Anthropic from '@anthropic-ai/sdk';
 import { BudgetExceededError, getTokenMonitor, tokmonTags, withTokenMonitor } from '../../client/index.js';
 import { freePort } from '../../cli/local/dynamoDbLocal.js';
@@ -180,6 +180,32 @@ describe('withTokenMonitor captures usage with the real SDK', () => {
     const client = wrapped();
     const estimate = await getTokenMonitor(client)!.estimate({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
     expect(estimate).toEqual({ inputTokens: 1234, inputUsd: '0.003702', estimate: true });
+  });
+
+  test('local daily_limit warnings fire once at the alert threshold and once at 100%', async () => {
+    // Prepare: each call is 2,095 + 503 + 2,051 + 100 = 4,749 tokens against a 10,000-token limit
+    const warnings: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      warnings.push(String(chunk));
+      return true;
+    });
+    const client = wrapped({ config: configFile('token_monitoring:\n  daily_limit: 10000\n  alert_threshold: 80\n') });
+
+    // Act
+    try {
+      for (let i = 0; i < 4; i++) {
+        await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+        await getTokenMonitor(client)!.flush();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess
+    expect(warnings).toEqual([
+      'tokmon: this process has used 9,498 tokens, 80% of daily_limit (10,000)\n',
+      'tokmon: this process has used 14,247 tokens, 100% of daily_limit (10,000)\n',
+    ]);
   });
 
   test('enabled: false wraps nothing', () => {
