@@ -139,7 +139,8 @@ function isPlainValidTags(tags: unknown): boolean {
   for (const key in tags) {
     if (!Object.hasOwn(tags, key)) continue;
     const value = tags[key];
-    if (++count > MAX_TAGS || key.length === 0 || key.length > 64 || typeof value !== 'string' || value.length > 256) return false;
+    // "__proto__" is left to the schema, which drops it.
+    if (++count > MAX_TAGS || key.length === 0 || key.length > 64 || key === '__proto__' || typeof value !== 'string' || value.length > 256) return false;
   }
   return true;
 }

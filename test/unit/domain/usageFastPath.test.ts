@@ -71,11 +71,20 @@ describe('isPlainValidUsageEvent (the fast path before schema validation)', () =
   test('accepts valid events, which the schema accepts unchanged', () => {
     fc.assert(
       fc.property(validEvent, (event) => {
+        const tags = event.tags as Record<string, string> | undefined;
+        fc.pre(!tags || !Object.hasOwn(tags, '__proto__'));
         expect(isPlainValidUsageEvent(event)).toBe(true);
         expect(usageEventSchema.parse(event)).toEqual(event);
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  test('leaves a "__proto__" tag to the schema, which drops it', () => {
+    // Found by the property above: the schema strips this key, so the fast path must not accept it as is.
+    const event = JSON.parse('{"id":"a","timestamp":"2026-12-04T00:00:00Z","model":"m","usage":{"input_tokens":1,"output_tokens":1},"tags":{"__proto__":"x","app":"y"}}');
+    expect(isPlainValidUsageEvent(event)).toBe(false);
+    expect(usageEventSchema.parse(event).tags).toEqual({ app: 'y' });
   });
 
   test('never accepts what the schema rejects, however an event is mutated', () => {
