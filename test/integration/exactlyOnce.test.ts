@@ -1,5 +1,4 @@
 import { describe, expect, test } from '@jest/globals';
-import { formatUsd } from '../../shared/domain/money.js';
 import type { UsageEvent } from '../../shared/domain/usage.js';
 import { addToTotals, emptyTotals, totalsToJson } from '../../shared/domain/usageTotals.js';
 import { priceUsage } from '../../shared/pricing/priceUsage.js';
@@ -46,7 +45,7 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
     const clock = new TestClock(START);
     const stores = await freshStores(clock);
     const events = makeEvents(300);
-    const changed = events.slice(0, 60).map((event) => ({ ...event, timestamp: event.timestamp.replace('T', 'T').replace(/:00Z$/, ':30Z'), tags: { app: 'resent' } }));
+    const changed = events.slice(0, 60).map((event) => ({ ...event, timestamp: event.timestamp.replace(/:00Z$/, ':30Z'), tags: { app: 'resent' } }));
     const deliveries = shuffle([...events, ...events, ...events, ...changed], 7);
     const batches = Array.from({ length: Math.ceil(deliveries.length / 37) }, (_, i) => deliveries.slice(i * 37, (i + 1) * 37));
 
@@ -214,6 +213,5 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
       { name: 'monthly_limit', unit: 'tokens', limit: 100_000, used: tokens, usedPct: Math.round((tokens / 100_000) * 1000) / 10 },
       { name: 'monthly_cost_limit_usd', unit: 'usd', limit: 1, used: november.costUsd, usedPct: expect.any(Number) },
     ]);
-    expect(formatUsd(0n)).toBe('0.000000');
   });
 });
