@@ -25,7 +25,8 @@ export function errorResponse(error: unknown, event?: HttpEvent): HttpResult {
     return json(STATUS[error.code], { error: { code: error.code, message: error.message } }, error.code === 'unavailable' ? { 'retry-after': '1' } : {});
   }
   const name = (error as { name?: string }).name ?? '';
-  if (name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded') {
+  // Throttling, or a storage call cut off at the ingest deadline: nothing more will land, so retrying is safe.
+  if (name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException' || name === 'RequestLimitExceeded' || name === 'AbortError' || name === 'TimeoutError') {
     return json(503, { error: { code: 'unavailable', message: 'storage is busy; retry the request' } }, { 'retry-after': '1' });
   }
   // Details go to the log (never keys or bodies); the caller gets a stable, internals-free body.

@@ -12,7 +12,8 @@ export interface IngestBatch {
 
 /** Raw events and the ingest journal (the events table). */
 export interface EventStore {
-  recordBatch(batch: IngestBatch): Promise<void>;
+  /** Journals the batch; must finish by `deadline` (epoch ms) or throw. */
+  recordBatch(batch: IngestBatch, deadline: number): Promise<void>;
   /**
    * Stores each event unless its id is already stored (a conditional insert: the first write
    * wins), marked as written by `batch`. Returns the ids that were already stored. Must finish by

@@ -59,6 +59,8 @@ export async function recordEvents(inputs: readonly unknown[], deps: RecordEvent
   });
   if (unique.size === 0) return { accepted: 0, duplicates, rejected };
 
+  // The deadline bounds real elapsed time from here, whatever clock stamps the batch.
+  const deadline = Date.now() + INGEST_DEADLINE_MS;
   const start = deps.clock.now();
   const batch: IngestBatch = {
     batchId: newBatchId(start),
@@ -67,8 +69,7 @@ export async function recordEvents(inputs: readonly unknown[], deps: RecordEvent
     ingestedAt: start,
     eventIds: [...unique.keys()],
   };
-  await deps.events.recordBatch(batch);
-  // The deadline bounds real elapsed time, whatever clock stamps the batch.
-  const stored = await deps.events.storeNewEvents(batch, [...unique.values()], Date.now() + INGEST_DEADLINE_MS);
+  await deps.events.recordBatch(batch, deadline);
+  const stored = await deps.events.storeNewEvents(batch, [...unique.values()], deadline);
   return { accepted: unique.size - stored.size, duplicates: duplicates + stored.size, rejected };
 }

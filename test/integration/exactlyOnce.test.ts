@@ -92,9 +92,9 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
       if (writes++ >= writesBeforeCrash) throw new Error('injected crash');
     };
     const crashing: EventStore = {
-      recordBatch: async (batch: IngestBatch) => {
+      recordBatch: async (batch: IngestBatch, deadline: number) => {
         crash();
-        await stores.events.recordBatch(batch);
+        await stores.events.recordBatch(batch, deadline);
       },
       storeNewEvents: async (batch, list, deadline) => {
         // write 2 stores the first 50 events; a crash after it leaves the other 70 unwritten
@@ -213,5 +213,22 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
       { name: 'monthly_limit', unit: 'tokens', limit: 100_000, used: tokens, usedPct: Math.round((tokens / 100_000) * 1000) / 10 },
       { name: 'monthly_cost_limit_usd', unit: 'usd', limit: 1, used: november.costUsd, usedPct: expect.any(Number) },
     ]);
+  });
+
+  test('a batch of 1,000 events with 500-character ids is journaled in parts and counted exactly', async () => {
+    // Prepare: 1,000 ids of 500 characters would not fit one 400 KB journal item
+    const clock = new TestClock(START);
+    const stores = await freshStores(clock);
+    const events = makeEvents(1000, '2026-12-03', 'x'.repeat(490));
+
+    // Act
+    const result = await recordEvents(events, stores);
+    const live = await daySummary(stores);
+    await aggregateAll(stores, clock);
+
+    // Assess
+    expect(result.accepted).toBe(1000);
+    expect(live.totals).toEqual(expectedTotals(events));
+    expect((await daySummary(stores)).totals).toEqual(expectedTotals(events));
   });
 });

@@ -20,8 +20,8 @@ import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 type Item = Record<string, AttributeValue>;
 
 const DAY_SECONDS = 86_400;
-/** Journal items only need to outlive the aggregator's lag. */
-const JOURNAL_RETENTION_DAYS = 7;
+/** Journal items must outlive the aggregator's lag: it has 30 days to catch up after an outage. */
+const JOURNAL_RETENTION_DAYS = 30;
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const RETRYABLE_STATEMENT_ERRORS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded', 'InternalServerError', 'TransactionConflict']);
@@ -32,18 +32,51 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight. After a failure no new item starts, and
+ * the first error is thrown only once every started item has settled: nothing keeps writing after
+ * the caller has been told the work failed.
+ */
 async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await work(items[index]!);
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
+}
+
+/** Aborts a storage call at the ingest deadline, so no write of a request lands after it. */
+function until(deadline: number): { abortSignal: AbortSignal } {
+  return { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) };
+}
+
+/** Journal items stay well under DynamoDB's 400 KB item limit; a batch with long ids gets several. */
+const JOURNAL_PART_BYTES = 300_000;
+
+function journalParts(eventIds: string[]): string[][] {
+  const parts: string[][] = [[]];
+  let size = 0;
+  for (const id of eventIds) {
+    const bytes = Buffer.byteLength(id) + 4;
+    if (size + bytes > JOURNAL_PART_BYTES && parts.at(-1)!.length > 0) {
+      parts.push([]);
+      size = 0;
+    }
+    parts.at(-1)!.push(id);
+    size += bytes;
+  }
+  return parts;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,18 +126,23 @@ export class DynamoEventStore implements EventStore {
     private readonly retentionDays: number,
   ) {}
 
-  async recordBatch(batch: IngestBatch): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tables.events,
-        Item: {
-          ...intentKey(batch.window, batch.shard, batch.batchId),
-          ids: { S: JSON.stringify(batch.eventIds) },
-          at: { N: String(batch.ingestedAt) },
-          [TTL_ATTRIBUTE]: { N: String(Math.floor(batch.ingestedAt / 1000) + JOURNAL_RETENTION_DAYS * DAY_SECONDS) },
-        },
-      }),
-    );
+  async recordBatch(batch: IngestBatch, deadline: number): Promise<void> {
+    const parts = journalParts(batch.eventIds);
+    await inParallel(parts, 4, async (ids) => {
+      const part = parts.indexOf(ids);
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tables.events,
+          Item: {
+            ...intentKey(batch.window, batch.shard, part === 0 ? batch.batchId : `${batch.batchId}#${part}`),
+            ids: { S: JSON.stringify(ids) },
+            at: { N: String(batch.ingestedAt) },
+            [TTL_ATTRIBUTE]: { N: String(Math.floor(batch.ingestedAt / 1000) + JOURNAL_RETENTION_DAYS * DAY_SECONDS) },
+          },
+        }),
+        until(deadline),
+      );
+    });
   }
 
   async storeNewEvents(batch: IngestBatch, events: UsageEvent[], deadline: number): Promise<Set<string>> {
@@ -121,7 +159,7 @@ export class DynamoEventStore implements EventStore {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await sleep(backoff(attempt));
         if (Date.now() > deadline) throw new AppError('unavailable', 'storage is busy; retry the request (events already stored will count as duplicates)');
-        const response = await this.client.send(new BatchExecuteStatementCommand({ Statements: pending.map(({ Statement, Parameters }) => ({ Statement, Parameters })) }));
+        const response = await this.client.send(new BatchExecuteStatementCommand({ Statements: pending.map(({ Statement, Parameters }) => ({ Statement, Parameters })) }), until(deadline));
         const retry: typeof pending = [];
         (response.Responses ?? []).forEach((result, index) => {
           const sent = pending[index]!;
@@ -140,7 +178,8 @@ export class DynamoEventStore implements EventStore {
     const shards = Array.from({ length: INTENT_SHARDS }, (_, shard) => shard);
     const perShard = await Promise.all(shards.map((shard) => queryPartition(this.client, this.tables.events, intentPartition(window, shard))));
     return perShard.flatMap((items, shard) =>
-      items.map((item) => ({ batchId: item.sk!.S!, window, shard, ingestedAt: Number(item.at!.N), eventIds: JSON.parse(item.ids!.S!) as string[] })),
+      // A journal split in parts (sk "<batch id>#<n>") is read as several batches with one batch id.
+      items.map((item) => ({ batchId: item.sk!.S!.split('#')[0]!, window, shard, ingestedAt: Number(item.at!.N), eventIds: JSON.parse(item.ids!.S!) as string[] })),
     );
   }
 
