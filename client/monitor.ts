@@ -119,17 +119,17 @@ export class TokenMonitor {
     if (!this.settings.config.enforce || !this.settings.endpoint || !this.settings.readKey) return;
     const now = Date.now();
     if (now >= this.enforcement.until) {
-      this.enforcement = { until: now + ENFORCE_CACHE_MS };
+      // The previous verdict stands until the new one arrives; without a date the server uses its own today.
+      this.enforcement.until = now + ENFORCE_CACHE_MS;
       try {
-        const day = new Date().toISOString().slice(0, 10);
-        const response = await fetch(`${this.settings.endpoint.replace(/\/+$/, '')}/v1/summary?period=day&date=${day}`, {
+        const response = await fetch(`${this.settings.endpoint.replace(/\/+$/, '')}/v1/summary?period=day`, {
           headers: { authorization: `Bearer ${this.settings.readKey}` },
           signal: AbortSignal.timeout(2_000),
         });
         if (response.ok) {
           const summary = (await response.json()) as { limits?: { name: string; usedPct: number }[] };
           const over = summary.limits?.find((limit) => limit.usedPct >= 100);
-          if (over) this.enforcement.blocked = new BudgetExceededError(over.name, over.usedPct);
+          this.enforcement.blocked = over ? new BudgetExceededError(over.name, over.usedPct) : undefined;
         }
       } catch {
         // the monitor never blocks a call because it cannot reach its own server

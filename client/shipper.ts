@@ -69,7 +69,7 @@ export class Shipper {
     let part: UsageEvent[] = [];
     let size = 0;
     for (const event of events) {
-      const length = JSON.stringify(event).length + 1;
+      const length = Buffer.byteLength(JSON.stringify(event)) + 1;
       if (part.length > 0 && (part.length >= 1000 || size + length > MAX_BODY_BYTES)) {
         parts.push(part);
         part = [];
@@ -88,7 +88,11 @@ export class Shipper {
     return failed.length === 0;
   }
 
+  /** 'permanent' when the endpoint refused the request in a way no retry will change (400, 413). */
+  private lastFailure: 'retryable' | 'permanent' = 'retryable';
+
   private async post(events: UsageEvent[]): Promise<boolean> {
+    this.lastFailure = 'retryable';
     for (let attempt = 0; attempt < this.options.attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(5_000, 200 * 2 ** attempt) * (0.5 + Math.random()));
       try {
@@ -107,7 +111,10 @@ export class Shipper {
           return true;
         }
         // 4xx other than 408/429 will not get better by retrying now; keep the events in the spool.
-        if (response.status < 500 && response.status !== 408 && response.status !== 429) return false;
+        if (response.status < 500 && response.status !== 408 && response.status !== 429) {
+          if (response.status === 400 || response.status === 413) this.lastFailure = 'permanent';
+          return false;
+        }
       } catch {
         // network error or timeout: retry
       }
@@ -118,7 +125,11 @@ export class Shipper {
   private async drainSpool(): Promise<void> {
     for (const file of this.options.spool.claim()) {
       if (await this.send(file.events)) this.options.spool.done(file.path);
-      else {
+      else if (this.lastFailure === 'permanent') {
+        // One file the endpoint refuses must not block every later one.
+        this.options.spool.reject(file.path);
+        this.options.warn(`tokmon: the endpoint refused spooled usage; moved it aside as ${file.path.replace(/claimed-[^-]+-[^-]+-/, 'rejected-')}`);
+      } else {
         this.options.spool.release(file.path);
         return;
       }

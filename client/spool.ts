@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UsageEvent } from '../shared/domain/usage.js';
 
@@ -80,6 +80,9 @@ export class Spool {
       const target = join(this.dir, `claimed-${process.pid}-${randomBytes(3).toString('hex')}-${name.replace(/^claimed-[^-]+-[^-]+-/, '')}`);
       try {
         renameSync(path, target);
+        // A rename keeps the old mtime: stamp the claim so it is not taken for stale at once.
+        const now = new Date();
+        utimesSync(target, now, now);
       } catch {
         continue; // another monitor claimed it first
       }
@@ -101,6 +104,16 @@ export class Spool {
   done(path: string): void {
     try {
       unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Moves a file the endpoint will never take (it refused it permanently) out of the way, keeping it for inspection. */
+  reject(path: string): void {
+    const name = path.slice(path.lastIndexOf('/') + 1).replace(/^claimed-[^-]+-[^-]+-/, '');
+    try {
+      renameSync(path, join(this.dir, `rejected-${name}`));
     } catch {
       // already gone
     }

@@ -8,6 +8,7 @@ import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
 import { createApiKey, revokeApiKey } from '../../shared/usecases/apiKeys.js';
 import { AppError } from '../../shared/usecases/errors.js';
 import { getSummary, parseSummaryQuery } from '../../shared/usecases/getSummary.js';
+import { dayOf } from '../../shared/domain/time.js';
 import { buildMonthlyReport, monthlyReportCsv, monthlyReportText } from '../../shared/usecases/monthlyReport.js';
 
 const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
@@ -27,7 +28,7 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     pattern: /^\/v1\/summary$/,
     route: async (event, deps) => {
       await authorize(event, deps, 'read');
-      const query = parseSummaryQuery(event.queryStringParameters ?? {});
+      const query = parseSummaryQuery(event.queryStringParameters ?? {}, dayOf(deps.clock.now(), deps.settings.timezone));
       return json(200, (await getSummary(query, deps)).summary);
     },
   },

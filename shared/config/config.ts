@@ -3,7 +3,11 @@ import * as z from 'zod';
 /** tokmon.yaml (CONTRACT §6). Unknown keys are refused so that a typo never silently disables a limit. */
 const percent = z.number({ error: 'expected a percentage' }).gt(0, { error: 'must be above 0' }).max(1000, { error: 'must be at most 1000' });
 const positiveTokens = z.number({ error: 'expected a whole number of tokens' }).int({ error: 'expected a whole number of tokens' }).positive({ error: 'must be above 0' });
-const positiveUsd = z.number({ error: 'expected an amount in USD' }).positive({ error: 'must be above 0' });
+const positiveUsd = z
+  .number({ error: 'expected an amount in USD' })
+  .positive({ error: 'must be above 0' })
+  .max(1e12, { error: 'must be below 1,000,000,000,000' })
+  .refine((value) => /^\d+(\.\d{1,6})?$/.test(String(value)), { error: 'use at most 6 decimal places' });
 
 const timezone = z.string().refine(
   (zone) => {
@@ -50,7 +54,8 @@ export const tokenMonitoringSchema = z.strictObject({
   group_by_tags: z.array(z.string().min(1).max(64)).max(10).default(['app', 'feature']),
   price_overrides: z.string().min(1).optional(),
   enforce: z.boolean().default(false),
-  retention_days: z.number().int().min(1, { error: 'must be at least 1' }).max(3650).default(400),
+  // Exactly-once holds while an event is kept: shorter than batch results stay fetchable (29 days) would recount them.
+  retention_days: z.number().int().min(30, { error: 'must be at least 30 (an id sent again after its event expired would count again)' }).max(3650).default(400),
   budgets: z
     .array(budgetSchema)
     .default([])

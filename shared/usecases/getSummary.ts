@@ -6,6 +6,7 @@ import { TOTAL_DIMENSION, windowOf } from '../storage/keys.js';
 import type { TokenMonitoringConfig } from '../config/config.js';
 import { countedEvents, defaultStartWindow, type AggregationDeps } from './aggregateUsage.js';
 import { AppError } from './errors.js';
+import { inParallel } from '../util/inParallel.js';
 import type { SummaryRow } from './ports.js';
 import { rollUp } from './rollup.js';
 
@@ -42,11 +43,11 @@ export interface SummaryDeps extends AggregationDeps {
   config: TokenMonitoringConfig;
 }
 
-export function parseSummaryQuery(params: Record<string, string | undefined>): SummaryQuery {
+/** `today` is the current day in the configured time zone: the default when `date` is omitted. */
+export function parseSummaryQuery(params: Record<string, string | undefined>, today: string): SummaryQuery {
   const period = params.period ?? 'day';
   if (period !== 'day' && period !== 'month') throw new AppError('invalid_request', 'period must be day or month');
-  const date = params.date;
-  if (!date) throw new AppError('invalid_request', period === 'day' ? 'date is required (YYYY-MM-DD)' : 'date is required (YYYY-MM)');
+  const date = params.date ?? (period === 'day' ? today : today.slice(0, 7));
   if (period === 'day' ? !isValidDay(date) : !isValidMonth(date)) {
     throw new AppError('invalid_request', period === 'day' ? 'date must be a day, YYYY-MM-DD' : 'date must be a month, YYYY-MM');
   }
@@ -102,8 +103,11 @@ export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promis
 
   const first = (watermark ?? defaultStartWindow(now)) + 1;
   const windows = Array.from({ length: Math.max(0, windowOf(now) - first + 1) }, (_, index) => first + index);
-  await Promise.all(
-    windows.map(async (window) => {
+  // A lagging aggregator leaves many windows open: read them a few at a time, not all at once.
+  await inParallel(
+    windows,
+    8,
+    async (window) => {
       const batches = await deps.events.batchesInWindow(window);
       if (batches.length === 0) return;
       const live: SummaryRow[] = rollUp(await countedEvents(deps.events, batches), deps.engine, deps.settings);
@@ -114,7 +118,7 @@ export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promis
         if (!existing) rows.set(key, { totals: row.totals, lastWindow: Number.NEGATIVE_INFINITY });
         else if (window > existing.lastWindow) mergeTotals(existing.totals, row.totals);
       }
-    }),
+    },
   );
 
   const totals = emptyTotals();

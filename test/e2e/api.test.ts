@@ -179,6 +179,9 @@ describe('HTTP API on the local stack (real binary, real handlers, DynamoDB Loca
     expect(await call(serve.url, '/v1/summary?period=week&date=2026-10-05', { key: serve.keys.read })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     expect(await call(serve.url, '/v1/summary?period=day&date=2026-02-30', { key: serve.keys.read })).toMatchObject({ status: 400 });
     expect(await call(serve.url, '/v1/summary?period=month&date=2026-10&groupBy=tag:app', { key: serve.keys.read })).toMatchObject({ status: 200, body: { period: 'month' } });
+    // Without a date: today in the configured time zone (UTC here)
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await call(serve.url, '/v1/summary?period=day', { key: serve.keys.read })).toMatchObject({ status: 200, body: { start: `${today}T00:00:00.000Z` } });
   });
 
   test('tokmon keys create, list and revoke work over the API with an admin key', async () => {

@@ -14,6 +14,7 @@ import type { UsageEvent } from '../../domain/usage.js';
 import { emptyTotals, type UsageTotals } from '../../domain/usageTotals.js';
 import { apiKeyKey, dayPartition, eventIdFromKey, eventKey, INTENT_SHARDS, intentKey, intentPartition, summaryKey, watermarkKey } from '../../storage/keys.js';
 import { AppError } from '../../usecases/errors.js';
+import { inParallel } from '../../util/inParallel.js';
 import type { ApiKeyRecord, ApiKeyStore, EventStore, IngestBatch, Role, StoredSummaryRow, SummaryRow, SummaryStore } from '../../usecases/ports.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 
@@ -30,30 +31,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
   return chunks;
-}
-
-/**
- * Runs `work` over `items` with at most `limit` in flight. After a failure no new item starts, and
- * the first error is thrown only once every started item has settled: nothing keeps writing after
- * the caller has been told the work failed.
- */
-async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }
 
 /** Aborts a storage call at the ingest deadline, so no write of a request lands after it. */

@@ -35,6 +35,14 @@ describe('spool', () => {
     expect(ids.sort()).toEqual(['m0_0', 'm1_0', 'm2_0', 'm3_0', 'm4_0', 'm5_0']);
   });
 
+  test('a rejected file is moved aside and never claimed again', () => {
+    const spool = new Spool(dir(), 1_000_000, () => undefined);
+    spool.write(makeEvents(1));
+    spool.reject(spool.claim()[0]!.path);
+    expect(spool.claim()).toEqual([]);
+    expect(readdirSync(spool.dir)[0]).toMatch(/^rejected-spool-/);
+  });
+
   test('a released file can be claimed again', () => {
     const spool = new Spool(dir(), 1_000_000, () => undefined);
     spool.write(makeEvents(2));

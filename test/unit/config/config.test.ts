@@ -49,6 +49,8 @@ describe('configuration', () => {
     ['a negative limit', 'token_monitoring:\n  daily_limit: -5\n', 'tokmon.yaml: token_monitoring.daily_limit: must be above 0'],
     ['an unknown time zone', 'token_monitoring:\n  timezone: Mars/Olympus\n', 'tokmon.yaml: token_monitoring.timezone: is not an IANA time zone'],
     ['a budget with both limits', 'token_monitoring:\n  budgets:\n    - {name: b, period: day, limit_usd: 1, limit_tokens: 5}\n', 'token_monitoring.budgets.0: give exactly one of limit_usd or limit_tokens'],
+    ['a cost limit with more than 6 decimals', 'token_monitoring:\n  daily_cost_limit_usd: 0.0000001\n', 'token_monitoring.daily_cost_limit_usd: use at most 6 decimal places'],
+    ['a retention shorter than 30 days', 'token_monitoring:\n  retention_days: 7\n', 'token_monitoring.retention_days: must be at least 30'],
     ['an SMS number not in E.164', 'token_monitoring:\n  alerts:\n    sms: ["555-0100"]\n', 'token_monitoring.alerts.sms.0: expected a phone number in E.164 form'],
   ])('refuses %s, naming the key and the problem', (_name, yaml, message) => {
     expect(() => parseConfig(parseYaml(yaml), 'tokmon.yaml')).toThrow(message);
