@@ -92,6 +92,14 @@ export class TokmonStatelessStack extends Stack {
     // Least privilege, spelled out: no wildcard actions, write-only where a function only writes.
     props.eventsTable.grant(ingest, 'dynamodb:PutItem', 'dynamodb:PartiQLInsert');
     props.keysTable.grant(ingest, 'dynamodb:GetItem');
+    // Ingest may start the aggregator's watermark on a new store, and touch no other summary item.
+    ingest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.summariesTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AGG'] } },
+      }),
+    );
     props.eventsTable.grant(api, 'dynamodb:Query', 'dynamodb:BatchGetItem');
     props.summariesTable.grant(api, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
     props.keysTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem');

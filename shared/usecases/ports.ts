@@ -41,6 +41,11 @@ export interface SummaryStore {
   watermark(): Promise<number | undefined>;
   /** Moves the watermark forward to `window`; never backward. */
   advanceWatermark(window: number): Promise<void>;
+  /**
+   * Sets the watermark to `window` only if there is none yet, so aggregation of a new store starts
+   * no later than the first journaled batch. Implementations may do it once per process.
+   */
+  startWatermarkAt(window: number): Promise<void>;
   /** Adds each row's totals unless that row already holds `window`; returns how many rows changed. */
   applyWindow(window: number, rows: SummaryRow[]): Promise<number>;
   rowsForDays(days: string[]): Promise<StoredSummaryRow[]>;

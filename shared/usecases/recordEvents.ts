@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { parseUsageEvent, type UsageEvent } from '../domain/usage.js';
 import { INTENT_SHARDS, windowOf } from '../storage/keys.js';
 import { AppError } from './errors.js';
-import type { Clock, EventStore, IngestBatch } from './ports.js';
+import type { Clock, EventStore, IngestBatch, SummaryStore } from './ports.js';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 /**
@@ -26,6 +26,7 @@ export interface RecordEventsResult {
 
 export interface RecordEventsDeps {
   events: EventStore;
+  summaries: Pick<SummaryStore, 'startWatermarkAt'>;
   clock: Clock;
 }
 
@@ -69,6 +70,8 @@ export async function recordEvents(inputs: readonly unknown[], deps: RecordEvent
     ingestedAt: start,
     eventIds: [...unique.keys()],
   };
+  // On a new store (once per process after that), make sure aggregation will start at or before this window.
+  await deps.summaries.startWatermarkAt(batch.window - 1);
   await deps.events.recordBatch(batch, deadline);
   const stored = await deps.events.storeNewEvents(batch, [...unique.values()], deadline);
   return { accepted: unique.size - stored.size, duplicates: duplicates + stored.size, rejected };

@@ -69,11 +69,13 @@ describe('stateless stack', () => {
     stateless.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });
 
-  test('the ingest function may only insert events and read keys', () => {
+  test('the ingest function may only insert events, read keys and start the watermark item', () => {
     const policies = stateless.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^ingestRole') } });
     const statements = Object.values(policies).flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const update = statements.find((statement) => statement.Action === 'dynamodb:UpdateItem') as { Condition?: unknown } | undefined;
+    expect(update?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AGG'] } });
   });
 
   test('no policy grants a wildcard action', () => {

@@ -132,6 +132,7 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
       ...stores.summaries,
       watermark: () => stores.summaries.watermark(),
       advanceWatermark: (window: number) => stores.summaries.advanceWatermark(window),
+      startWatermarkAt: (window: number) => stores.summaries.startWatermarkAt(window),
       rowsForDays: (days: string[]) => stores.summaries.rowsForDays(days),
       applyWindow: async (window: number, rows: Parameters<typeof stores.summaries.applyWindow>[1]) => {
         if (++applied === 2) {
@@ -229,6 +230,21 @@ describe('exactly-once ingestion and aggregation (DynamoDB Local)', () => {
     // Assess
     expect(result.accepted).toBe(1000);
     expect(live.totals).toEqual(expectedTotals(events));
+    expect((await daySummary(stores)).totals).toEqual(expectedTotals(events));
+  });
+
+  test('on a store with no watermark the first batch starts it, so an aggregator that first runs hours later still counts it', async () => {
+    // Prepare
+    const clock = new TestClock(START);
+    const stores = await freshStores(clock, {}, { watermark: false });
+    const events = makeEvents(20);
+
+    // Act
+    await recordEvents(events, stores);
+    clock.advance(6 * 60 * 60_000);
+    await aggregateUsage(stores);
+
+    // Assess
     expect((await daySummary(stores)).totals).toEqual(expectedTotals(events));
   });
 });

@@ -26,7 +26,7 @@ export class TestClock implements Clock {
 }
 
 /** Fresh tables with a unique prefix on the suite's DynamoDB Local, and the real adapters on them. */
-export async function freshStores(clock: Clock, configOverrides: Record<string, unknown> = {}) {
+export async function freshStores(clock: Clock, configOverrides: Record<string, unknown> = {}, options: { watermark?: boolean } = {}) {
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const tables: TableNames = { events: `${prefix}-events`, summaries: `${prefix}-summaries`, apiKeys: `${prefix}-keys` };
   const client = createDynamoClient(testEndpoint());
@@ -35,7 +35,7 @@ export async function freshStores(clock: Clock, configOverrides: Record<string, 
   const events = new DynamoEventStore(client, tables, config.retention_days);
   const summaries = new DynamoSummaryStore(client, tables);
   // As `tokmon serve` does for a new store: nothing was journaled before now.
-  await summaries.advanceWatermark(windowOf(clock.now()) - 1);
+  if (options.watermark !== false) await summaries.advanceWatermark(windowOf(clock.now()) - 1);
   return {
     client,
     tables,

@@ -223,6 +223,26 @@ export class DynamoSummaryStore implements SummaryStore {
     }
   }
 
+  private watermarkStarted = false;
+
+  async startWatermarkAt(window: number): Promise<void> {
+    if (this.watermarkStarted) return;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tables.summaries,
+          Key: watermarkKey(),
+          UpdateExpression: 'SET w = :w',
+          ConditionExpression: 'attribute_not_exists(w)',
+          ExpressionAttributeValues: { ':w': { N: String(window) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    this.watermarkStarted = true;
+  }
+
   async applyWindow(window: number, rows: SummaryRow[]): Promise<number> {
     const applied = await inParallel(rows, 16, async (row) => {
       const values: Item = { ':w': { N: String(window) } };
