@@ -10,7 +10,7 @@ import { benchPricing, type BenchRow } from './pricing.js';
 process.env.TOKMON_LOG = 'silent';
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning') console.error(`${warning.name}: ${warning.message}`);
+  if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning')) console.error(`${warning.name}: ${warning.message}`);
 });
 const events = Number(process.env.TOKMON_BENCH_EVENTS ?? 1_000_000);
 const rows: BenchRow[] = [];
