@@ -99,7 +99,8 @@ export function eventsFromBatchResults(text: string, batchId: string, context: C
     const message = parsed.result?.message;
     if (parsed.result?.type !== 'succeeded' || !message?.usage || !parsed.custom_id) continue;
     const event = baseEvent({ ...message, id: `${batchId}:${parsed.custom_id}`, usage: { ...message.usage, service_tier: 'batch' } }, context, false);
-    if (event) events.push({ ...event, requestId: event.requestId, latencyMs: undefined });
+    // The results download's latency says nothing about each message, so none is recorded.
+    if (event) events.push({ ...event, latencyMs: undefined });
   }
   return events;
 }

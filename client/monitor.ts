@@ -143,10 +143,6 @@ export class TokenMonitor {
     return totalsToJson(this.totals);
   }
 
-  exactTotals(): UsageTotals {
-    return this.totals;
-  }
-
   summary(): string {
     const limit = this.settings.config.daily_limit;
     const used = limitTokens(this.totals);
@@ -169,9 +165,5 @@ export class TokenMonitor {
   /** For process exit: whatever was not delivered goes to the spool, synchronously. */
   spoolUndelivered(): void {
     this.shipper?.spoolUndelivered();
-  }
-
-  get pendingCaptures(): number {
-    return this.captures.size;
   }
 }

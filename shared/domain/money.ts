@@ -58,9 +58,3 @@ export function formatUsdRounded(atto: Atto, digits: number): string {
   const body = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
   return `${negative && rounded !== 0n ? '-' : ''}${body}`;
 }
-
-export function sumAtto(values: Iterable<Atto>): Atto {
-  let total = 0n;
-  for (const value of values) total += value;
-  return total;
-}

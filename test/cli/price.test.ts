@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { runCli } from '../support/runCli.js';
+import { contractExample } from '../support/usageEvents.js';
 
-const sonnetEvent = {
-  id: 'msg_01XFDUDYJgAACzvnptvVoYEL',
-  timestamp: '2026-12-04T10:15:30Z',
-  model: 'claude-sonnet-4-5-20250929',
-  usage: {
-    input_tokens: 2095,
-    output_tokens: 503,
-    cache_creation_input_tokens: 2051,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 2051, ephemeral_1h_input_tokens: 0 },
-  },
-};
+const sonnetEvent = contractExample;
 const haikuResponse = { id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [], usage: { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 8000 } };
 const unknownModel = { id: 'msg_3', timestamp: '2026-12-04T10:15:30Z', model: 'claude-imaginary-9', usage: { input_tokens: 1, output_tokens: 1 } };
 

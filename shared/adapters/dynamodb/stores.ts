@@ -207,14 +207,15 @@ export class DynamoSummaryStore implements SummaryStore {
     return value === undefined ? undefined : Number(value);
   }
 
-  async advanceWatermark(window: number): Promise<void> {
+  /** Sets the watermark to `window` when `condition` holds; a failed condition is the expected no-op. */
+  private async setWatermark(window: number, condition: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tables.summaries,
           Key: watermarkKey(),
           UpdateExpression: 'SET w = :w',
-          ConditionExpression: 'attribute_not_exists(w) OR w < :w',
+          ConditionExpression: condition,
           ExpressionAttributeValues: { ':w': { N: String(window) } },
         }),
       );
@@ -223,23 +224,15 @@ export class DynamoSummaryStore implements SummaryStore {
     }
   }
 
+  advanceWatermark(window: number): Promise<void> {
+    return this.setWatermark(window, 'attribute_not_exists(w) OR w < :w');
+  }
+
   private watermarkStarted = false;
 
   async startWatermarkAt(window: number): Promise<void> {
     if (this.watermarkStarted) return;
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tables.summaries,
-          Key: watermarkKey(),
-          UpdateExpression: 'SET w = :w',
-          ConditionExpression: 'attribute_not_exists(w)',
-          ExpressionAttributeValues: { ':w': { N: String(window) } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.setWatermark(window, 'attribute_not_exists(w)');
     this.watermarkStarted = true;
   }
 
