@@ -12,7 +12,12 @@ import { loadConfig } from '../../shared/config/loadConfigFile.js';
 import { functionFor } from '../../shared/http/routes.js';
 import { loadCatalog } from '../../shared/pricing/catalogFile.js';
 import { log } from '../../shared/runtime/log.js';
-import { createRuntime, setRuntime } from '../../shared/runtime/runtime.js';
+import { createRuntime, setRuntime, type Runtime } from '../../shared/runtime/runtime.js';
+import { FanOutPublisher } from '../../shared/adapters/logPublisher.js';
+import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
+import { dayOf, hourOf } from '../../shared/domain/time.js';
+import { NotificationFile } from './notificationFile.js';
+import { reportedPeriod } from '../../shared/usecases/reports.js';
 import { windowOf } from '../../shared/storage/keys.js';
 import { generateApiKey } from '../../shared/usecases/apiKeys.js';
 import type { Role } from '../../shared/usecases/ports.js';
@@ -60,6 +65,26 @@ async function localKeys(dataDir: string, env: NodeJS.ProcessEnv): Promise<Recor
 }
 
 /**
+ * What the schedules do on AWS, run every minute in-process: aggregation with the budget check,
+ * the daily report from the configured hour on, the monthly one from that hour on the 1st.
+ * Reports are claimed once per period, so a restart or a second server never sends one twice.
+ */
+async function runScheduledJobs(runtime: Runtime, reported: Set<string>): Promise<void> {
+  await aggregatorHandler({ job: 'aggregate' });
+  const { reports, timezone } = runtime.config;
+  const now = runtime.clock.now();
+  if (hourOf(now, timezone) < reports.hour) return;
+  const due: ['daily-report' | 'monthly-report', string][] = [];
+  if (reports.daily) due.push(['daily-report', reportedPeriod('daily', now, timezone)]);
+  if (reports.monthly && dayOf(now, timezone).endsWith('-01')) due.push(['monthly-report', reportedPeriod('monthly', now, timezone)]);
+  for (const [job, period] of due) {
+    if (reported.has(`${job}:${period}`)) continue;
+    await aggregatorHandler({ job, ...(job === 'daily-report' ? { day: period } : { month: period }) });
+    reported.add(`${job}:${period}`);
+  }
+}
+
+/**
  * `tokmon serve`: DynamoDB Local (unless TOKMON_DYNAMODB_ENDPOINT is set), the tables, the HTTP
  * API served by the very Lambda handlers, and the aggregator every minute, all in this process.
  */
@@ -101,13 +126,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await new DynamoSummaryStore(client, tables).advanceWatermark(windowOf(Date.now()) - 1);
     }
     const keys = await localKeys(dataDir, env);
-    setRuntime(
-      createRuntime({
-        env: { ...env, TOKMON_DYNAMODB_ENDPOINT: endpoint, TOKMON_INGEST_KEY: keys.ingest, TOKMON_READ_KEY: keys.read, TOKMON_ADMIN_KEY: keys.admin },
-        client,
-        settings,
-      }),
-    );
+    const notifications = new NotificationFile(join(dataDir, 'notifications.jsonl'), print);
+    const sns = snsPublisherFromEnv(env);
+    const runtime = createRuntime({
+      env: { ...env, TOKMON_DYNAMODB_ENDPOINT: endpoint, TOKMON_INGEST_KEY: keys.ingest, TOKMON_READ_KEY: keys.read, TOKMON_ADMIN_KEY: keys.admin },
+      client,
+      settings,
+      publisher: sns ? new FanOutPublisher([notifications, sns]) : notifications,
+    });
+    setRuntime(runtime);
 
     const handlers: Record<string, LambdaHandler> = { ingest: ingestHandler as unknown as LambdaHandler, api: apiHandler as unknown as LambdaHandler };
     server = createServer(
@@ -124,11 +151,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
 
     let running = false;
+    const reported = new Set<string>();
     timer = setInterval(() => {
       if (running) return;
       running = true;
-      aggregatorHandler()
-        .catch((error: Error) => log('error', 'aggregation failed', { error: error.name, message: error.message }))
+      runScheduledJobs(runtime, reported)
+        .catch((error: Error) => log('error', 'scheduled job failed', { error: error.name, message: error.message }))
         .finally(() => (running = false));
     }, options.aggregateEveryMs ?? 60_000);
     timer.unref();
@@ -136,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     print(`tokmon is running at ${url}`);
     print(`  data:          ${dataDir}`);
     print(`  DynamoDB:      ${endpoint}${dynamo ? ' (DynamoDB Local)' : ''}`);
+    print(`  notifications: ${notifications.path}${sns ? ` and ${env.TOKMON_SNS_TOPIC_ARN}` : ''}`);
     print(`  ingest key:    ${keys.ingest}`);
     print(`  read key:      ${keys.read}`);
     print(`  admin key:     ${keys.admin}`);

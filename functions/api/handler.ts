@@ -4,22 +4,31 @@ import { authorize } from '../../shared/http/auth.js';
 import { httpErrors } from '../../shared/http/errors.js';
 import { adminKeyFromSecret } from '../../shared/runtime/adminKeySecret.js';
 import { configureRuntime, runtime, type Runtime } from '../../shared/runtime/runtime.js';
-import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
 import { createApiKey, revokeApiKey } from '../../shared/usecases/apiKeys.js';
 import { AppError } from '../../shared/usecases/errors.js';
 import { getSummary, parseSummaryQuery } from '../../shared/usecases/getSummary.js';
 import { dayOf } from '../../shared/domain/time.js';
-import { buildMonthlyReport, monthlyReportCsv, monthlyReportText } from '../../shared/usecases/monthlyReport.js';
+import { buildReport, buildMonthlyReport, reportCsv, reportText, type PeriodReport } from '../../shared/usecases/reports.js';
+import { isValidDay } from '../../shared/domain/time.js';
+import { isJobName, JOBS } from '../../shared/runtime/jobs.js';
+import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
 
 const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
-if (secretArn) configureRuntime({ extraKeys: adminKeyFromSecret(secretArn) });
+configureRuntime({ ...(secretArn ? { extraKeys: adminKeyFromSecret(secretArn) } : {}), publisher: snsPublisherFromEnv() });
 
 type Route = (event: HttpEvent, deps: Runtime, params: string[]) => Promise<HttpResult>;
 
-/** Jobs that `POST /v1/jobs/<job>` runs now; later issues add poll and the reports. */
-export const JOBS: Record<string, (deps: Runtime) => Promise<unknown>> = {
-  aggregate: (deps) => aggregateUsage(deps),
-};
+function reportResponse(report: PeriodReport, format: string): HttpResult {
+  if (format === 'json') return json(200, report);
+  const body = format === 'csv' ? reportCsv(report) : reportText(report);
+  return { statusCode: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8' }, body };
+}
+
+function reportFormat(params: Record<string, string | undefined>): string {
+  const format = params.format ?? 'json';
+  if (!['json', 'csv', 'text'].includes(format)) throw new AppError('invalid_request', 'format must be json, csv or text');
+  return format;
+}
 
 const routes: { method: string; pattern: RegExp; route: Route }[] = [
   { method: 'GET', pattern: /^\/v1\/health$/, route: async () => json(200, { status: 'ok' }) },
@@ -38,12 +47,19 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     route: async (event, deps) => {
       await authorize(event, deps, 'read');
       const params = event.queryStringParameters ?? {};
-      const format = params.format ?? 'json';
-      if (!['json', 'csv', 'text'].includes(format)) throw new AppError('invalid_request', 'format must be json, csv or text');
-      const report = await buildMonthlyReport(params.month, deps);
-      if (format === 'json') return json(200, report);
-      const body = format === 'csv' ? monthlyReportCsv(report) : monthlyReportText(report);
-      return { statusCode: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8' }, body };
+      const format = reportFormat(params);
+      return reportResponse(await buildMonthlyReport(params.month, deps), format);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/reports\/daily$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'read');
+      const params = event.queryStringParameters ?? {};
+      const format = reportFormat(params);
+      if (!params.day || !isValidDay(params.day)) throw new AppError('invalid_request', 'day is required as YYYY-MM-DD');
+      return reportResponse(await buildReport('daily', params.day, deps), format);
     },
   },
   {
@@ -51,9 +67,8 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     pattern: /^\/v1\/jobs\/([^/]+)$/,
     route: async (event, deps, [job]) => {
       await authorize(event, deps, 'admin');
-      const run = JOBS[job!];
-      if (!run) throw new AppError('unknown_job', `no job named ${job}; jobs: ${Object.keys(JOBS).join(', ')}`);
-      return json(200, await run(deps));
+      if (!isJobName(job!)) throw new AppError('unknown_job', `no job named ${job}; jobs: ${Object.keys(JOBS).join(', ')}`);
+      return json(200, await JOBS[job](deps, event.queryStringParameters ?? {}));
     },
   },
   {

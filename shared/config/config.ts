@@ -64,8 +64,18 @@ export const tokenMonitoringSchema = z.strictObject({
     .strictObject({
       email: z.array(z.email({ error: 'expected an email address' })).default([]),
       sms: z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'expected a phone number in E.164 form, e.g. +15555550100' })).default([]),
+      // SMS costs money per message: past this many critical alerts in a day, SMS subscribers get no more.
+      sms_daily_cap: z.number().int().min(0).max(1000).default(10),
     })
-    .optional(),
+    .default({ email: [], sms: [], sms_daily_cap: 10 }),
+  reports: z
+    .strictObject({
+      daily: z.boolean().default(true),
+      monthly: z.boolean().default(true),
+      // Local hour (in `timezone`) the reports go out: the daily one every day, the monthly one on the 1st.
+      hour: z.number().int().min(0).max(23).default(8),
+    })
+    .default({ daily: true, monthly: true, hour: 8 }),
   admin_api: z
     .strictObject({
       poll_minutes: z.number().int().min(1).default(15),

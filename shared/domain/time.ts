@@ -59,3 +59,25 @@ export function isValidDay(text: string): boolean {
 export function isValidMonth(text: string): boolean {
   return /^\d{4}-(0[1-9]|1[0-2])$/.test(text);
 }
+
+/** Previous calendar day of "YYYY-MM-DD". */
+export function previousDay(day: string): string {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, date - 1)).toISOString().slice(0, 10);
+}
+
+/** Previous month of "YYYY-MM". */
+export function previousMonth(month: string): string {
+  const [year, number] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, number - 2, 1)).toISOString().slice(0, 7);
+}
+
+/** Day of the week of a calendar day, 0 = Sunday. */
+export function weekdayOf(day: string): number {
+  return new Date(`${day}T00:00:00Z`).getUTCDay();
+}
+
+/** Local hour (0-23) of an instant. */
+export function hourOf(ms: number, timeZone: string): number {
+  return parts(ms, timeZone).hour!;
+}

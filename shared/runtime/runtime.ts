@@ -1,3 +1,5 @@
+import { budgetsFromConfig, type Budget } from '../domain/budgets.js';
+import type { RollupSettings } from '../usecases/rollup.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseConfig, type TokenMonitoringConfig } from '../config/config.js';
 import { builtInCatalogFile, compileCatalog, mergeCatalogFiles, parseCatalogFile, type PriceCatalog } from '../pricing/catalog.js';
@@ -6,7 +8,9 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoApiKeyStore, DynamoEventStore, DynamoSummaryStore } from '../adapters/dynamodb/stores.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { ApiKeyResolver, type StaticKey } from '../usecases/apiKeys.js';
-import type { ApiKeyStore, Clock, EventStore, SummaryStore } from '../usecases/ports.js';
+import type { ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
+import { DynamoForecastStore, DynamoNotificationLedger } from '../adapters/dynamodb/alertStores.js';
+import { LogNotificationPublisher } from '../adapters/logPublisher.js';
 import { systemClock } from '../usecases/ports.js';
 
 /** Everything a handler needs, built once per process (per Lambda container, or per local server). */
@@ -18,7 +22,20 @@ export interface Runtime {
   apiKeys: ApiKeyStore;
   keys: ApiKeyResolver;
   clock: Clock;
-  settings: { timezone: string; groupByTags: readonly string[] };
+  settings: RuntimeSettings;
+  ledger: NotificationLedger;
+  forecasts: ForecastStore;
+  publisher: NotificationPublisher;
+  smsDailyCap: number;
+}
+
+/** What rollups and budgets read from the configuration. */
+export interface RuntimeSettings extends RollupSettings {
+  budgets: Budget[];
+}
+
+export function runtimeSettings(config: TokenMonitoringConfig): RuntimeSettings {
+  return { timezone: config.timezone, groupByTags: config.group_by_tags, budgets: budgetsFromConfig(config) };
 }
 
 export interface Settings {
@@ -53,6 +70,8 @@ export interface RuntimeOptions {
   settings?: Settings;
   /** More static keys, e.g. the bootstrap admin key from Secrets Manager. */
   extraKeys?: () => Promise<StaticKey[]>;
+  /** Where notifications go; without one they are logged. Only functions that notify bundle SNS. */
+  publisher?: NotificationPublisher;
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
@@ -72,7 +91,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     apiKeys,
     keys: new ApiKeyResolver(staticKeys, apiKeys, systemClock),
     clock: systemClock,
-    settings: { timezone: config.timezone, groupByTags: config.group_by_tags },
+    settings: runtimeSettings(config),
+    ledger: new DynamoNotificationLedger(client, tables),
+    forecasts: new DynamoForecastStore(client, tables),
+    publisher: options.publisher ?? new LogNotificationPublisher(),
+    smsDailyCap: config.alerts.sms_daily_cap,
   };
 }
 

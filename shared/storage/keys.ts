@@ -7,6 +7,9 @@
  * Summary table (`pk`, `sk`):
  *   DAY#<YYYY-MM-DD> / total | model#<id> | tag:<name>#<value>     daily rollups
  *   AGG / watermark                      the last aggregated window
+ *   NTF#<YYYY-MM> / <notification id>    notification ledger: claimed, then sent (alerts and reports of that month)
+ *   SMS#<YYYY-MM-DD> / count             critical notifications of the day, for the SMS cap
+ *   FC#<period> / total                  the first forecast made past the middle of a day or month
  * Keys table (`pk`): KEY#<sha-256 of the key>
  */
 
@@ -62,4 +65,20 @@ export function watermarkKey(): DynamoKey {
 
 export function apiKeyKey(keyHash: string): DynamoKey {
   return { pk: { S: `KEY#${keyHash}` } };
+}
+
+export function notificationPartition(month: string): string {
+  return `NTF#${month}`;
+}
+
+export function notificationKey(month: string, id: string): DynamoKey {
+  return { pk: { S: notificationPartition(month) }, sk: { S: id } };
+}
+
+export function smsCounterKey(day: string): DynamoKey {
+  return { pk: { S: `SMS#${day}` }, sk: { S: 'count' } };
+}
+
+export function forecastKey(period: string): DynamoKey {
+  return { pk: { S: `FC#${period}` }, sk: { S: 'total' } };
 }

@@ -1,4 +1,5 @@
-import { formatUsd, usdToAtto } from '../domain/money.js';
+import { formatUsd } from '../domain/money.js';
+import { budgetAmount, percentOf, type Budget } from '../domain/budgets.js';
 import { daysOfMonth, isValidDay, isValidMonth, nextDay, startOfDay } from '../domain/time.js';
 import { breakdownToJson, emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
 import type { LimitUsage } from '../render/summaryBlock.js';
@@ -39,8 +40,9 @@ export interface SummaryResult {
   totals: UsageTotals;
 }
 
-export interface SummaryDeps extends AggregationDeps {
+export interface SummaryDeps extends Omit<AggregationDeps, 'settings'> {
   config: TokenMonitoringConfig;
+  settings: { timezone: string; groupByTags: readonly string[]; budgets: readonly Budget[] };
 }
 
 /** `today` is the current day in the configured time zone: the default when `date` is omitted. */
@@ -58,80 +60,89 @@ export function parseSummaryQuery(params: Record<string, string | undefined>, to
   return { period, date, groupBy };
 }
 
-/** Percent with one decimal, rounded half up, computed in integers. */
-function percent(used: bigint, limit: bigint): number {
-  return Number((used * 2000n / limit + 1n) / 2n) / 10;
+/** How much of each limit and budget of the period is used (`limits` of CONTRACT §3.2). */
+export function limitsFor(period: 'day' | 'month', byDimension: Map<string, UsageTotals>, budgets: readonly Budget[]): LimitUsage[] {
+  return budgets
+    .filter((budget) => budget.period === period)
+    .map((budget) => {
+      const amount = budgetAmount(budget, byDimension.get(budget.dimension) ?? emptyTotals());
+      return {
+        name: budget.name,
+        unit: budget.unit,
+        limit: budget.configuredLimit,
+        used: budget.unit === 'tokens' ? Number(amount) : formatUsd(amount),
+        usedPct: percentOf(amount, budget.limit),
+      };
+    });
 }
 
-export function limitsFor(period: 'day' | 'month', totals: UsageTotals, config: TokenMonitoringConfig): LimitUsage[] {
-  const limits: LimitUsage[] = [];
-  const tokens = period === 'day' ? config.daily_limit : config.monthly_limit;
-  const usd = period === 'day' ? config.daily_cost_limit_usd : config.monthly_cost_limit_usd;
-  if (tokens !== undefined) {
-    const used = limitTokens(totals);
-    limits.push({ name: period === 'day' ? 'daily_limit' : 'monthly_limit', unit: 'tokens', limit: tokens, used, usedPct: percent(BigInt(used), BigInt(tokens)) });
-  }
-  if (usd !== undefined) {
-    const limitAtto = usdToAtto(String(usd));
-    limits.push({
-      name: period === 'day' ? 'daily_cost_limit_usd' : 'monthly_cost_limit_usd',
-      unit: 'usd',
-      limit: usd,
-      used: formatUsd(totals.costUsd),
-      usedPct: percent(totals.costUsd, limitAtto),
-    });
-  }
-  return limits;
-}
+/** Per day, per summary dimension: the totals of those days. */
+export type DayRows = Map<string, Map<string, UsageTotals>>;
 
 /**
- * Totals for a day or month: the stored rollups plus, for journal windows the aggregator has not
- * applied yet, the events counted live — each window added to a row only if that row does not
+ * The summary rows of some days: the stored rollups plus, for journal windows the aggregator has
+ * not applied yet, the events counted live — each window added to a row only if that row does not
  * hold it yet, so the answer is exact whether or not the aggregator ran a moment before.
  */
-export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promise<SummaryResult> {
-  const days = query.period === 'day' ? [query.date] : daysOfMonth(query.date);
-  const dimensionPrefix = query.groupBy === undefined ? undefined : query.groupBy === 'model' ? 'model#' : `${query.groupBy}#`;
+export async function readDayRows(days: readonly string[], deps: AggregationDeps): Promise<DayRows> {
   const now = deps.clock.now();
   // The watermark is read before the rows: every window at or below it is then in the rows read.
   const watermark = await deps.summaries.watermark();
-  const stored = await deps.summaries.rowsForDays(days);
+  const stored = await deps.summaries.rowsForDays([...days]);
 
-  const wanted = new Set(days);
-  const rows = new Map<string, { totals: UsageTotals; lastWindow: number }>();
-  for (const row of stored) rows.set(`${row.day}\u0000${row.dimension}`, { totals: row.totals, lastWindow: row.lastWindow });
+  const rows: DayRows = new Map(days.map((day) => [day, new Map()]));
+  const lastWindows = new Map<UsageTotals, number>();
+  for (const row of stored) {
+    rows.get(row.day)?.set(row.dimension, row.totals);
+    lastWindows.set(row.totals, row.lastWindow);
+  }
 
   const first = (watermark ?? defaultStartWindow(now)) + 1;
   const windows = Array.from({ length: Math.max(0, windowOf(now) - first + 1) }, (_, index) => first + index);
   // A lagging aggregator leaves many windows open: read them a few at a time, not all at once.
-  await inParallel(
-    windows,
-    8,
-    async (window) => {
-      const batches = await deps.events.batchesInWindow(window);
-      if (batches.length === 0) return;
-      const live: SummaryRow[] = rollUp(await countedEvents(deps.events, batches), deps.engine, deps.settings);
-      for (const row of live) {
-        if (!wanted.has(row.day)) continue;
-        const key = `${row.day}\u0000${row.dimension}`;
-        const existing = rows.get(key);
-        if (!existing) rows.set(key, { totals: row.totals, lastWindow: Number.NEGATIVE_INFINITY });
-        else if (window > existing.lastWindow) mergeTotals(existing.totals, row.totals);
-      }
-    },
-  );
+  await inParallel(windows, 8, async (window) => {
+    const batches = await deps.events.batchesInWindow(window);
+    if (batches.length === 0) return;
+    const live: SummaryRow[] = rollUp(await countedEvents(deps.events, batches), deps.engine, deps.settings);
+    for (const row of live) {
+      const day = rows.get(row.day);
+      if (!day) continue;
+      const existing = day.get(row.dimension);
+      if (!existing) day.set(row.dimension, row.totals);
+      else if (window > (lastWindows.get(existing) ?? Number.NEGATIVE_INFINITY)) mergeTotals(existing, row.totals);
+    }
+  });
+  return rows;
+}
 
-  const totals = emptyTotals();
-  const groups = new Map<string, UsageTotals>();
-  for (const [key, row] of rows) {
-    const dimension = key.slice(key.indexOf('\u0000') + 1);
-    if (dimension === TOTAL_DIMENSION) mergeTotals(totals, row.totals);
-    else if (dimensionPrefix !== undefined && dimension.startsWith(dimensionPrefix)) {
-      const value = dimension.slice(dimensionPrefix.length);
-      const group = groups.get(value) ?? emptyTotals();
-      groups.set(value, mergeTotals(group, row.totals));
+/** Sums day rows per dimension. */
+export function totalsByDimension(rows: DayRows): Map<string, UsageTotals> {
+  const sums = new Map<string, UsageTotals>();
+  for (const day of rows.values()) {
+    for (const [dimension, totals] of day) {
+      const sum = sums.get(dimension) ?? emptyTotals();
+      sums.set(dimension, mergeTotals(sum, totals));
     }
   }
+  return sums;
+}
+
+/** Groups of one prefix (`model#`, `tag:<name>#`), most expensive first. */
+export function groupsOf(byDimension: Map<string, UsageTotals>, groupBy: string): SummaryGroup[] {
+  const prefix = groupBy === 'model' ? 'model#' : `${groupBy}#`;
+  const groups: [string, UsageTotals][] = [];
+  for (const [dimension, totals] of byDimension) if (dimension.startsWith(prefix)) groups.push([dimension.slice(prefix.length), totals]);
+  return groups
+    .sort(([, a], [, b]) => (b.costUsd > a.costUsd ? 1 : b.costUsd < a.costUsd ? -1 : b.requests - a.requests))
+    .map(([value, group]) => ({ key: value === '' && groupBy !== 'model' ? null : value, totals: totalsToJson(group) }));
+}
+
+/** Totals for a day or month, exact with or without a recent aggregator run (see readDayRows). */
+export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promise<SummaryResult> {
+  const days = query.period === 'day' ? [query.date] : daysOfMonth(query.date);
+  const now = deps.clock.now();
+  const byDimension = totalsByDimension(await readDayRows(days, deps));
+  const totals = mergeTotals(emptyTotals(), byDimension.get(TOTAL_DIMENSION) ?? emptyTotals());
 
   const lastDay = days[days.length - 1]!;
   const summary: Summary = {
@@ -140,13 +151,9 @@ export async function getSummary(query: SummaryQuery, deps: SummaryDeps): Promis
     end: new Date(startOfDay(nextDay(lastDay), deps.settings.timezone)).toISOString(),
     totals: totalsToJson(totals),
     breakdown: { ...breakdownToJson(totals.breakdown), webSearchRequests: totals.webSearchRequests },
-    limits: limitsFor(query.period, totals, deps.config),
+    limits: limitsFor(query.period, byDimension, deps.settings.budgets),
     dataAsOf: new Date(now).toISOString(),
   };
-  if (dimensionPrefix !== undefined) {
-    summary.groups = [...groups.entries()]
-      .sort(([, a], [, b]) => (b.costUsd > a.costUsd ? 1 : b.costUsd < a.costUsd ? -1 : b.requests - a.requests))
-      .map(([value, group]) => ({ key: value === '' && query.groupBy !== 'model' ? null : value, totals: totalsToJson(group) }));
-  }
+  if (query.groupBy !== undefined) summary.groups = groupsOf(byDimension, query.groupBy);
   return { summary, totals };
 }

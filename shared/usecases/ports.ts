@@ -75,3 +75,87 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** A notification of CONTRACT §3.3: an alert or a report, published once per `id`. */
+export interface AlertNotification {
+  type: 'alert';
+  /** alert:<budget>:<period>:<kind>:<threshold> — what is notified at most once. */
+  id: string;
+  budget: string;
+  period: string;
+  kind: 'actual' | 'forecast';
+  threshold: number;
+  limit: number;
+  unit: 'tokens' | 'usd';
+  used: number | string;
+  usedPct: number;
+  /** Forecast alerts: the projected period total and its percentage of the limit. */
+  forecast?: number | string;
+  forecastPct?: number;
+  severity: 'warning' | 'critical';
+  subject: string;
+  /** The email text: subject, the summary block of the period, top models and tags. */
+  message: string;
+  /** The SMS text, at most 140 characters. */
+  sms: string;
+  createdAt: string;
+}
+
+export interface ReportNotification {
+  type: 'report';
+  id: string;
+  report: 'daily' | 'monthly';
+  period: string;
+  /** Reports never go to SMS. */
+  severity: 'info';
+  subject: string;
+  message: string;
+  createdAt: string;
+}
+
+export type Notification = AlertNotification | ReportNotification;
+
+export interface PublishOptions {
+  /** The day's SMS cap is reached: SMS subscribers must not get this one. */
+  smsCapped: boolean;
+}
+
+/** Where notifications go: SNS on AWS; stdout and notifications.jsonl locally (and SNS when configured). */
+export interface NotificationPublisher {
+  publish(notification: Notification, options: PublishOptions): Promise<void>;
+}
+
+export interface NotificationClaim {
+  /** The notification as first claimed: a re-publish sends the very same message. */
+  notification: Notification;
+  token: string;
+}
+
+/**
+ * Which notifications were claimed and sent. A claim is a conditional write: one run wins it;
+ * a claim never marked sent is taken over once it is older than the lease.
+ */
+export interface NotificationLedger {
+  /** Claims a new notification, or takes over a claim made before `staleBefore` and never marked sent. */
+  claim(notification: Notification, now: number, staleBefore: number): Promise<NotificationClaim | undefined>;
+  /** Takes over every claim of these months made before `staleBefore` and never marked sent. */
+  claimStale(months: readonly string[], now: number, staleBefore: number): Promise<NotificationClaim[]>;
+  /** Marks a claim sent; a no-op when another run took the claim over meanwhile. */
+  markSent(claim: NotificationClaim, now: number): Promise<void>;
+  /** Counts one SMS-eligible notification for the day and returns the day's count so far. */
+  countSms(day: string): Promise<number>;
+}
+
+/** The first forecast made past the middle of a period, kept for "forecast vs actual" in reports. */
+export interface ForecastSnapshot {
+  period: string;
+  madeAt: string;
+  tokens: number;
+  costUsd: string;
+}
+
+export interface ForecastStore {
+  /** Keeps the first snapshot of a period; later ones are ignored. */
+  record(snapshot: ForecastSnapshot): Promise<void>;
+  find(period: string): Promise<ForecastSnapshot | undefined>;
+}

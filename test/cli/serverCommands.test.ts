@@ -82,15 +82,15 @@ describe('tokmon summary, run and report against the local stack (real binary)',
     const csv = await runCli(['report', '--month', '2026-08', '--format', 'csv'], { env });
     const json = await runCli(['report', '--month', '2026-08', '--json'], { env });
 
-    // Assess: August $0.3251469 vs July $1.00 (1,000,000 Haiku 4.5 input tokens)
+    // Assess: August $0.3251469 vs July $1.00 (1,000,000 Haiku 4.5 input tokens): -67.48531% rounds to -67.5
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('tokmon monthly report — 2026-08');
-    expect(text.stdout).toContain('Total cost:      $0.33 (-67.4% vs 2026-07)');
+    expect(text.stdout).toContain('Total cost:      $0.33 (-67.5% vs 2026-07)');
     expect(text.stdout).toMatch(/claude-sonnet-4-5-20250929\s+\$0.33\s+1 requests/);
     expect(csv.stdout.split('\n').slice(0, 2)).toEqual([
       'month,dimension,key,requests,inputTokens,outputTokens,cacheCreationInputTokens,cacheReadInputTokens,costUsd,cacheSavingsUsd,unpricedRequests',
       '2026-08,total,,1,45320,12450,0,8123,0.3251469,0.0219321,0',
     ]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ report: 'monthly', month: '2026-08', costChangePct: -67.4, previous: { month: '2026-07', totals: { costUsd: '1.000000' } }, tags: { app: [{ key: 'avatar-engine' }] } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ report: 'monthly', month: '2026-08', costChangePct: -67.5, previous: { month: '2026-07', totals: { costUsd: '1.000000' } }, tags: { app: [{ key: 'avatar-engine' }] } });
   });
 });

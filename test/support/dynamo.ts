@@ -6,6 +6,7 @@ import { builtInCatalog } from '../../shared/pricing/catalog.js';
 import { CostEngine } from '../../shared/pricing/priceUsage.js';
 import { parseConfig } from '../../shared/config/config.js';
 import type { Clock } from '../../shared/usecases/ports.js';
+import { runtimeSettings } from '../../shared/runtime/runtime.js';
 import { windowOf } from '../../shared/storage/keys.js';
 
 export function testEndpoint(): string {
@@ -44,7 +45,7 @@ export async function freshStores(clock: Clock, configOverrides: Record<string, 
     summaries,
     apiKeys: new DynamoApiKeyStore(client, tables),
     engine: new CostEngine(builtInCatalog()),
-    settings: { timezone: config.timezone, groupByTags: config.group_by_tags },
+    settings: runtimeSettings(config),
     clock,
   };
 }
