@@ -1,18 +1,25 @@
-import { Duration, Stack, Validations, type StackProps, CfnOutput } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone, Validations, type StackProps, CfnOutput } from 'aws-cdk-lib';
 import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription, SmsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { SMS_FILTER_POLICY } from '../shared/adapters/sns/snsPublisher.js';
+import type { TokenMonitoringConfig } from '../shared/config/config.js';
 import { INGEST_ROUTE } from '../shared/http/routes.js';
+import type { JobName } from '../shared/runtime/jobs.js';
 
 export interface StatelessStackProps extends StackProps {
   eventsTable: Table;
@@ -21,16 +28,32 @@ export interface StatelessStackProps extends StackProps {
   adminKeySecret: Secret;
   /** JSON of the validated configuration and price overrides (infra/deployConfig.ts). */
   bundledConfig: string;
+  /** What of the validated configuration shapes the stack: alert subscribers, report schedules, their time zone. */
+  notifications: Pick<TokenMonitoringConfig, 'alerts' | 'reports' | 'timezone'>;
   /** API Gateway stage throttling (requests per second, burst). */
   throttle?: { rateLimit: number; burstLimit: number };
 }
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
-/** Functions, the HTTP API and the schedule: replaceable at any time, holding no data. */
+/** The SMS subscription's filter policy (SMS_FILTER_POLICY) as CDK subscription filters. */
+function smsFilterPolicy(): Record<string, SubscriptionFilter> {
+  return Object.fromEntries(Object.entries(SMS_FILTER_POLICY).map(([attribute, conditions]) => [attribute, new SubscriptionFilter([...conditions])]));
+}
+
+/** Canonical spelling of a zone the config accepted (Intl is case-insensitive, EventBridge Scheduler is not). */
+function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
+/**
+ * Functions, the HTTP API, the schedules, the alerts topic and the alarms: replaceable at any
+ * time, holding no data. Topic subscriptions follow tokmon.yaml `alerts` on every deploy.
+ */
 export class TokmonStatelessStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Record<'ingest' | 'api' | 'aggregator', NodejsFunction>;
+  readonly alertsTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -40,6 +63,37 @@ export class TokmonStatelessStack extends Stack {
       TOKMON_KEYS_TABLE: props.keysTable.tableName,
       NODE_OPTIONS: '--enable-source-maps',
     };
+
+    // Budget alerts, reports and the function alarms all go to one topic.
+    // Not encrypted at rest on purpose: CloudWatch alarms cannot publish to a topic encrypted with the
+    // AWS-managed alias/aws/sns key, and a customer-managed key costs $1 a month, more than the rest of
+    // an idle tokmon. Messages carry usage and cost figures, no credentials; publishing is TLS-only.
+    // (cdk-nag 3's AwsSolutions pack has no SNS2 rule any more; the HIPAA/NIST/PCI packs would flag this.)
+    const topic = new Topic(this, 'AlertsTopic', { displayName: 'tokmon', enforceSSL: true });
+    this.alertsTopic = topic;
+    // The TLS-only policy replaces the topic's default policy: let this account's CloudWatch alarms publish.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAccountAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` },
+        },
+      }),
+    );
+    const { alerts, reports } = props.notifications;
+    const noRedrive = 'Email and SMS endpoints are people: a delivery SNS gives up on (bounced address, opted-out number) cannot usefully be replayed from a queue, and every alert stays recorded in the notification ledger of the summaries table.';
+    for (const address of new Set(alerts.email)) {
+      Validations.of(topic.addSubscription(new EmailSubscription(address))).acknowledge({ id: 'Serverless-SNSRedrivePolicy', reason: noRedrive });
+    }
+    for (const number of new Set(alerts.sms)) {
+      // Critical alerts only, and none past the day's SMS cap (the publisher then sets sms_capped).
+      Validations.of(topic.addSubscription(new SmsSubscription(number, { filterPolicy: smsFilterPolicy() }))).acknowledge({ id: 'Serverless-SNSRedrivePolicy', reason: noRedrive });
+    }
+    const topicEnv = { TOKMON_SNS_TOPIC_ARN: topic.topicArn };
 
     const makeFunction = (name: 'ingest' | 'api' | 'aggregator', options: { timeout: Duration; environment?: Record<string, string>; description: string }) => {
       const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.ONE_MONTH });
@@ -85,8 +139,9 @@ export class TokmonStatelessStack extends Stack {
     };
 
     const ingest = makeFunction('ingest', { timeout: Duration.seconds(25), description: 'tokmon POST /v1/events' });
-    const api = makeFunction('api', { timeout: Duration.seconds(28), description: 'tokmon API: summaries, jobs, keys', environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn } });
-    const aggregator = makeFunction('aggregator', { timeout: Duration.minutes(5), description: 'tokmon aggregator (scheduled)' });
+    // The api function runs the same jobs on demand (POST /v1/jobs/<job>), so it notifies too.
+    const api = makeFunction('api', { timeout: Duration.seconds(28), description: 'tokmon API: summaries, jobs, keys', environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn, ...topicEnv } });
+    const aggregator = makeFunction('aggregator', { timeout: Duration.minutes(5), description: 'tokmon scheduled jobs: aggregate, daily-report, monthly-report', environment: topicEnv });
     this.functions = { ingest, api, aggregator };
 
     // Least privilege, spelled out: no wildcard actions, write-only where a function only writes.
@@ -101,11 +156,13 @@ export class TokmonStatelessStack extends Stack {
       }),
     );
     props.eventsTable.grant(api, 'dynamodb:Query', 'dynamodb:BatchGetItem');
-    props.summariesTable.grant(api, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    // Summaries: rollups and watermark, plus the notification ledger, SMS counter and forecast snapshots.
+    props.summariesTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
     props.keysTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem');
     props.adminKeySecret.grantRead(api);
     props.eventsTable.grant(aggregator, 'dynamodb:Query', 'dynamodb:BatchGetItem');
-    props.summariesTable.grant(aggregator, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.summariesTable.grant(aggregator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    for (const fn of [api, aggregator]) topic.grantPublish(fn);
 
     for (const fn of [ingest, api]) {
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by API Gateway: a failure returns an error to the caller, who retries; nothing is queued.' });
@@ -134,16 +191,41 @@ export class TokmonStatelessStack extends Stack {
     Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the schedule.' });
     Validations.of(deadLetters).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue of the schedule.' });
     const schedulerRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    new Schedule(this, 'AggregateSchedule', {
-      description: 'tokmon: apply closed journal windows to the daily rollups',
-      schedule: ScheduleExpression.rate(Duration.minutes(5)),
-      target: new LambdaInvoke(aggregator, { role: schedulerRole, retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
-    });
+    const scheduleJob = (id: string, job: JobName, description: string, schedule: ScheduleExpression) =>
+      new Schedule(this, id, {
+        description,
+        schedule,
+        target: new LambdaInvoke(aggregator, { role: schedulerRole, input: ScheduleTargetInput.fromObject({ job }), retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
+      });
+    scheduleJob('AggregateSchedule', 'aggregate', 'tokmon: apply closed journal windows to the daily rollups and check budgets', ScheduleExpression.rate(Duration.minutes(5)));
+    // Reports go out at the configured local hour; the scheduler follows the zone's daylight saving time.
+    const timeZone = TimeZone.of(canonicalTimeZone(props.notifications.timezone));
+    const hour = String(reports.hour);
+    if (reports.daily) scheduleJob('DailyReportSchedule', 'daily-report', 'tokmon: publish the report of the day before', ScheduleExpression.cron({ minute: '0', hour, timeZone }));
+    if (reports.monthly) scheduleJob('MonthlyReportSchedule', 'monthly-report', 'tokmon: publish the report of the month before', ScheduleExpression.cron({ minute: '0', hour, day: '1', timeZone }));
     Validations.of(schedulerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(aggregator.node.defaultChild as never)}.Arn>:*]`,
       reason: 'Scheduler may invoke the aggregator function and its versions; nothing else.',
     });
 
+    // Any error or throttle of a function is worth a look: each alarms after one in five minutes.
+    const alarmAction = new SnsAction(topic);
+    for (const [name, fn] of Object.entries(this.functions)) {
+      const metrics = { Errors: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), Throttles: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }) };
+      for (const [kind, metric] of Object.entries(metrics)) {
+        const alarm = new Alarm(this, `${name}${kind}Alarm`, {
+          alarmDescription: `tokmon ${name} function: ${kind.toLowerCase()} in the last 5 minutes`,
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(alarmAction);
+      }
+    }
+
+    new CfnOutput(this, 'AlertsTopicArn', { value: topic.topicArn, description: 'SNS topic of budget alerts, reports and function alarms' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tokmon API base URL' });
     new CfnOutput(this, 'AdminKeySecretArn', { value: props.adminKeySecret.secretArn, description: 'Secrets Manager secret holding the bootstrap admin key' });
   }

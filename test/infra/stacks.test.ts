@@ -1,12 +1,49 @@
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { App, Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../infra/app.js';
+import { SMS_FILTER_POLICY } from '../../shared/adapters/sns/snsPublisher.js';
 
 let stateful: Template;
 let stateless: Template;
+let configFolder: string;
+
+type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
+type PolicyResource = { Properties: { PolicyName: string; PolicyDocument: { Statement: Statement[] } } };
+
+/** The stateless stack of the real app (cdk-nag packs included) built from a tokmon.yaml with this `token_monitoring` body. */
+function synthesizeStateless(name: string, tokenMonitoringYaml: string): Template {
+  const path = join(configFolder, `${name}.yaml`);
+  writeFileSync(path, `token_monitoring:\n${tokenMonitoringYaml}`);
+  const app = new App({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
+  const built = buildApp(app, path);
+  // Synthesis throws "Validation failed" on any unacknowledged cdk-nag finding.
+  app.synth();
+  return Template.fromStack(built.stateless);
+}
+
+function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+function policyStatements(template: Template, rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(`^${rolePrefix}`) } });
+  return Object.values(policies).flatMap((policy) => (policy as PolicyResource).Properties.PolicyDocument.Statement);
+}
+
+beforeAll(() => {
+  configFolder = mkdtempSync(join(tmpdir(), 'tokmon-infra-'));
+});
+
+afterAll(() => {
+  rmSync(configFolder, { recursive: true, force: true });
+});
 
 beforeAll(() => {
   // Prepare: the real app, with the cdk-nag AwsSolutions and Serverless packs, synthesized offline
@@ -109,11 +146,174 @@ describe('stateless stack', () => {
     stateless.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 
+  test('the scheduled-jobs function runs aggregate every 5 minutes and the daily and monthly reports at the configured hour, each with retries and the dead-letter queue', () => {
+    // Prepare: tokmon.example.yaml keeps the report defaults (both on, 08:00) and timezone UTC
+    const aggregator = logicalId(stateless, 'AWS::Lambda::Function', 'aggregatorFunction');
+    const deadLetters = logicalId(stateless, 'AWS::SQS::Queue', 'ScheduleDeadLetterQueue');
+    const expected = [
+      { job: 'aggregate', expression: 'rate(5 minutes)' },
+      { job: 'daily-report', expression: 'cron(0 8 * * ? *)', timezone: 'UTC' },
+      { job: 'monthly-report', expression: 'cron(0 8 1 * ? *)', timezone: 'UTC' },
+    ];
+
+    // Assess
+    stateless.resourceCountIs('AWS::Scheduler::Schedule', expected.length);
+    for (const { job, expression, timezone } of expected) {
+      stateless.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: expression,
+        ...(timezone ? { ScheduleExpressionTimezone: timezone } : {}),
+        Target: {
+          Arn: { 'Fn::GetAtt': [aggregator, 'Arn'] },
+          Input: JSON.stringify({ job }),
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
+        },
+      });
+    }
+  });
+
+  test('the report schedules follow reports.hour and the configured time zone, and only the enabled reports are scheduled', () => {
+    // Prepare / Act
+    const template = synthesizeStateless('berlin', '  timezone: Europe/Berlin\n  reports: { daily: true, monthly: false, hour: 7 }\n');
+
+    // Assess
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 7 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: { Input: JSON.stringify({ job: 'daily-report' }), RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 }, DeadLetterConfig: { Arn: Match.anyValue() } },
+    });
+    template.resourcePropertiesCountIs('AWS::Scheduler::Schedule', { Target: { Input: JSON.stringify({ job: 'monthly-report' }) } }, 0);
+  }, 180_000);
+
+  test('with reports.daily and reports.monthly false only the aggregate job is scheduled, and without alerts recipients there are no subscriptions', () => {
+    // Prepare / Act
+    const template = synthesizeStateless('quiet', '  reports: { daily: false, monthly: false }\n');
+
+    // Assess
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)', Target: { Input: JSON.stringify({ job: 'aggregate' }) } });
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  }, 180_000);
+
   test('the validated configuration is compiled into the function bundles, not passed as plain environment', () => {
     const functions = stateless.findResources('AWS::Lambda::Function');
     for (const fn of Object.values(functions)) {
       expect(JSON.stringify(fn)).not.toContain('TOKMON_BUNDLED_CONFIG');
     }
+  });
+});
+
+describe('alerts', () => {
+  test('one alerts topic whose policy denies publishing without TLS and lets this account\'s alarms publish', () => {
+    // Prepare
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+
+    // Assess
+    stateless.resourceCountIs('AWS::SNS::Topic', 1);
+    stateless.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: { Ref: topic }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }) }),
+        ]),
+      },
+    });
+  });
+
+  test('each alerts.email address gets an email subscription and each alerts.sms number an SMS subscription filtered to uncapped critical alerts', () => {
+    // Prepare: tokmon.example.yaml has alerts.email [ops@example.com] and alerts.sms [+15555550100]
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+
+    // Assess
+    stateless.resourceCountIs('AWS::SNS::Subscription', 2);
+    stateless.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic }, FilterPolicy: Match.absent() });
+    stateless.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sms', Endpoint: '+15555550100', TopicArn: { Ref: topic } });
+    const [sms] = Object.values(stateless.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'sms' } })) as { Properties: { FilterPolicy: unknown; FilterPolicyScope?: string } }[];
+    expect(sms!.Properties.FilterPolicy).toEqual(SMS_FILTER_POLICY);
+    // The publisher sets severity and sms_capped as message attributes, the default filter scope.
+    expect(sms!.Properties.FilterPolicyScope ?? 'MessageAttributes').toBe('MessageAttributes');
+  });
+
+  test('every alerts.email address gets its own subscription', () => {
+    // Prepare / Act
+    const template = synthesizeStateless('two-emails', '  alerts: { email: [a@example.com, b@example.com, a@example.com] }\n  reports: { daily: false, monthly: false }\n');
+
+    // Assess: one per distinct address, none by SMS
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'a@example.com' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'b@example.com' });
+  }, 180_000);
+
+  test('the scheduled-jobs and api functions get the topic ARN, the ingest function does not', () => {
+    // Prepare
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+    const variables = (prefix: string) => (stateless.findResources('AWS::Lambda::Function')[logicalId(stateless, 'AWS::Lambda::Function', prefix)] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+
+    // Assess
+    expect(variables('aggregatorFunction').TOKMON_SNS_TOPIC_ARN).toEqual({ Ref: topic });
+    expect(variables('apiFunction').TOKMON_SNS_TOPIC_ARN).toEqual({ Ref: topic });
+    expect(variables('ingestFunction')).not.toHaveProperty('TOKMON_SNS_TOPIC_ARN');
+  });
+
+  test('only the scheduled-jobs and api roles may publish to the topic', () => {
+    // Prepare
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+    const policies = stateless.findResources('AWS::IAM::Policy') as Record<string, PolicyResource>;
+
+    // Act
+    const publishers = Object.values(policies)
+      .filter((policy) => policy.Properties.PolicyDocument.Statement.some((statement) => [statement.Action].flat().some((action) => action.startsWith('sns:'))))
+      .map((policy) => policy.Properties.PolicyName.replace(/Role.*$/, ''))
+      .sort();
+
+    // Assess
+    expect(publishers).toEqual(['aggregator', 'api']);
+    for (const role of publishers) {
+      expect(policyStatements(stateless, `${role}Role`)).toContainEqual({ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topic } });
+    }
+  });
+
+  test('the scheduled-jobs and api functions may get, put, update and query summary items (notification ledger, SMS counter, forecasts)', () => {
+    for (const role of ['aggregatorRole', 'apiRole']) {
+      // Act
+      const summaries = policyStatements(stateless, role).filter((statement) => JSON.stringify(statement.Resource).includes('SummariesTable'));
+
+      // Assess
+      expect(summaries.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    }
+  });
+
+  test('every function alarms on errors and on throttles (at least one in 5 minutes) into the alerts topic', () => {
+    // Prepare
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+
+    // Assess
+    stateless.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    for (const name of ['ingest', 'api', 'aggregator']) {
+      const fn = logicalId(stateless, 'AWS::Lambda::Function', `${name}Function`);
+      for (const metric of ['Errors', 'Throttles']) {
+        stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+          Statistic: 'Sum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: topic }],
+        });
+      }
+    }
+  });
+
+  test('the topic ARN is a stack output', () => {
+    const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
+    stateless.hasOutput('AlertsTopicArn', { Value: { Ref: topic } });
   });
 });
 

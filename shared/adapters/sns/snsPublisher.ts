@@ -7,9 +7,10 @@ const PUBLISH_TIMEOUT_MS = 30_000;
 
 export function snsSubject(subject: string): string {
   const ascii = subject
-    .replace(/[—–]/g, '-')
-    .replace(/[^\x20-\x7e]/g, '')
     .replace(/\s+/g, ' ')
+    .replace(/[—–]/g, '-')
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
     .trim();
   return (ascii.length > SNS_SUBJECT_MAX ? `${ascii.slice(0, SNS_SUBJECT_MAX - 3)}...` : ascii) || 'tokmon';
 }
