@@ -147,21 +147,28 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
 
   connection(program.command('report'))
-    .summary('the monthly report (GET /v1/reports/monthly)')
-    .requiredOption('--month <YYYY-MM>', 'the month')
+    .summary('the monthly report (GET /v1/reports/monthly), or a daily one with --day')
+    .option('--month <YYYY-MM>', 'the month')
+    .option('--day <YYYY-MM-DD>', 'the day (GET /v1/reports/daily)')
     .option('--format <format>', 'text, csv or json', 'text')
-    .action(async (options: { month: string; format: string; endpoint?: string; key?: string; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  tokmon report --month 2026-11\n  tokmon report --day 2026-12-03 --format csv')
+    .action(async (options: { month?: string; day?: string; format: string; endpoint?: string; key?: string; json?: boolean }) => {
       const format = options.json ? 'json' : options.format;
       if (!['text', 'csv', 'json'].includes(format)) throw new CliError('--format must be text, csv or json', EXIT_USAGE);
-      const report = await callApi<unknown>(apiTarget(options), 'GET', `/v1/reports/monthly?${new URLSearchParams({ month: options.month, format })}`, undefined, format !== 'json');
+      if ((options.month === undefined) === (options.day === undefined)) throw new CliError('give --month or --day (one of them)', EXIT_USAGE);
+      const path = options.day !== undefined ? `/v1/reports/daily?${new URLSearchParams({ day: options.day, format })}` : `/v1/reports/monthly?${new URLSearchParams({ month: options.month!, format })}`;
+      const report = await callApi<unknown>(apiTarget(options), 'GET', path, undefined, format !== 'json');
       console.log(typeof report === 'string' ? report.replace(/\n$/, '') : JSON.stringify(report));
     });
 
   connection(program.command('run'))
     .summary('run a scheduled job now (POST /v1/jobs/<job>) and print its JSON result')
-    .argument('<job>', 'aggregate (poll, daily-report and monthly-report where the server has them)')
-    .action(async (job: string, options: { endpoint?: string; key?: string }) => {
-      console.log(JSON.stringify(await callApi<unknown>(apiTarget(options), 'POST', `/v1/jobs/${encodeURIComponent(job)}`)));
+    .argument('<job>', 'aggregate (also checks budgets and sends alerts), daily-report, monthly-report (poll where the server has it)')
+    .option('--day <YYYY-MM-DD>', 'daily-report: the day to report (default yesterday)')
+    .option('--month <YYYY-MM>', 'monthly-report: the month to report (default last month)')
+    .action(async (job: string, options: { endpoint?: string; key?: string; day?: string; month?: string }) => {
+      const query = new URLSearchParams({ ...(options.day ? { day: options.day } : {}), ...(options.month ? { month: options.month } : {}) }).toString();
+      console.log(JSON.stringify(await callApi<unknown>(apiTarget(options), 'POST', `/v1/jobs/${encodeURIComponent(job)}${query ? `?${query}` : ''}`)));
     });
 
   const keys = program.command('keys').summary('create, list and revoke API keys (admin key required)');
