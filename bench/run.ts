@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchAlerts } from './alerts.js';
 import { benchBundles } from './bundles.js';
 import { benchClient } from './client.js';
 import { benchIngest } from './ingest.js';
@@ -22,6 +23,8 @@ process.stderr.write('ingest through the handler vs raw BatchWriteItem on Dynamo
 rows.push(...(await benchIngest()));
 process.stderr.write('wrapped vs raw Anthropic client against a local Messages API…\n');
 rows.push(...(await benchClient()));
+process.stderr.write('aggregator and alert latency…\n');
+rows.push(...(await benchAlerts()));
 process.stderr.write('bundles and module-init times…\n');
 rows.push(...(await benchBundles()));
 
