@@ -12,9 +12,12 @@ import { buildReport, buildMonthlyReport, reportCsv, reportText, type PeriodRepo
 import { isValidDay } from '../../shared/domain/time.js';
 import { isJobName, JOBS } from '../../shared/runtime/jobs.js';
 import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
+import { anthropicSourceFromEnv } from '../../shared/adapters/anthropic/sourceFromEnv.js';
+import { getReconciliation, parseReconciliationQuery } from '../../shared/usecases/reconciliation.js';
+import { getBalance } from '../../shared/usecases/balance.js';
 
 const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
-configureRuntime({ ...(secretArn ? { extraKeys: adminKeyFromSecret(secretArn) } : {}), publisher: snsPublisherFromEnv() });
+configureRuntime({ ...(secretArn ? { extraKeys: adminKeyFromSecret(secretArn) } : {}), publisher: snsPublisherFromEnv(), anthropic: anthropicSourceFromEnv() });
 
 type Route = (event: HttpEvent, deps: Runtime, params: string[]) => Promise<HttpResult>;
 
@@ -38,7 +41,11 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
     route: async (event, deps) => {
       await authorize(event, deps, 'read');
       const query = parseSummaryQuery(event.queryStringParameters ?? {}, dayOf(deps.clock.now(), deps.settings.timezone));
-      return json(200, (await getSummary(query, deps)).summary);
+      const { summary } = await getSummary(query, deps);
+      if (!deps.config.balance) return json(200, summary);
+      // The Balance line of the summary block; a summary never fails for want of it.
+      const balance = await getBalance(deps).catch(() => undefined);
+      return json(200, balance?.remainingUsd ? { ...summary, balance: { remainingUsd: balance.remainingUsd, daysUntilDepleted: balance.daysUntilDepleted, burnPerDayUsd: balance.burnPerDayUsd, dataAsOf: balance.dataAsOf } } : summary);
     },
   },
   {
@@ -60,6 +67,23 @@ const routes: { method: string; pattern: RegExp; route: Route }[] = [
       const format = reportFormat(params);
       if (!params.day || !isValidDay(params.day)) throw new AppError('invalid_request', 'day is required as YYYY-MM-DD');
       return reportResponse(await buildReport('daily', params.day, deps), format);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/reconciliation$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'read');
+      const range = parseReconciliationQuery(event.queryStringParameters ?? {}, dayOf(deps.clock.now(), deps.settings.timezone));
+      return json(200, await getReconciliation(range, deps));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/balance$/,
+    route: async (event, deps) => {
+      await authorize(event, deps, 'read');
+      return json(200, await getBalance(deps));
     },
   },
   {

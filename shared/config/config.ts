@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isValidDay } from '../domain/time.js';
 
 /** tokmon.yaml (CONTRACT §6). Unknown keys are refused so that a typo never silently disables a limit. */
 const percent = z.number({ error: 'expected a percentage' }).gt(0, { error: 'must be above 0' }).max(1000, { error: 'must be at most 1000' });
@@ -78,8 +79,23 @@ export const tokenMonitoringSchema = z.strictObject({
     .default({ daily: true, monthly: true, hour: 8 }),
   admin_api: z
     .strictObject({
-      poll_minutes: z.number().int().min(1).default(15),
-      lookback_hours: z.number().int().min(1).default(48),
+      // Anthropic asks for at most about one poll a minute, sustained.
+      poll_minutes: z.number().int().min(1, { error: 'must be at least 1 (Anthropic asks for at most one poll a minute)' }).default(15),
+      lookback_hours: z.number().int().min(1).max(24 * 31, { error: 'must be at most 744 (31 days)' }).default(48),
+      drift_alert_pct: z.number().positive().max(100).default(2),
+      coverage_alert_pct: z.number().min(0).max(100).default(90),
+    })
+    .default({ poll_minutes: 15, lookback_hours: 48, drift_alert_pct: 2, coverage_alert_pct: 90 }),
+  balance: z
+    .strictObject({
+      credits: z
+        .array(
+          z.strictObject({
+            date: z.string().refine(isValidDay, { error: 'expected a day, YYYY-MM-DD' }),
+            amount_usd: positiveUsd,
+          }),
+        )
+        .min(1),
     })
     .optional(),
 });

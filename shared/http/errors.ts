@@ -14,6 +14,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   unknown_job: 404,
+  not_configured: 409,
+  upstream_failed: 502,
   method_not_allowed: 405,
   throttled: 429,
   unavailable: 503,

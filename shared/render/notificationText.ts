@@ -45,6 +45,7 @@ export function smsText(text: string): string {
   return `${space > SMS_MAX_CHARS / 2 ? cut.slice(0, space) : cut}…`;
 }
 
-export function amountText(unit: 'tokens' | 'usd', amount: number | string): string {
+export function amountText(unit: 'tokens' | 'usd' | 'percent', amount: number | string): string {
+  if (unit === 'percent') return `${amount}%`;
   return unit === 'tokens' ? `${count.format(Number(amount))} tokens` : dollarsOf(String(amount));
 }

@@ -8,7 +8,8 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoApiKeyStore, DynamoEventStore, DynamoSummaryStore } from '../adapters/dynamodb/stores.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { ApiKeyResolver, type StaticKey } from '../usecases/apiKeys.js';
-import type { ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
+import type { AnthropicReportSource, AnthropicReportStore, ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
+import { DynamoAnthropicReportStore } from '../adapters/dynamodb/anthropicStore.js';
 import { DynamoForecastStore, DynamoNotificationLedger } from '../adapters/dynamodb/alertStores.js';
 import { LogNotificationPublisher } from '../adapters/logPublisher.js';
 import { systemClock } from '../usecases/ports.js';
@@ -27,6 +28,9 @@ export interface Runtime {
   forecasts: ForecastStore;
   publisher: NotificationPublisher;
   smsDailyCap: number;
+  anthropicStore: AnthropicReportStore;
+  /** The Admin-API source when an admin key is configured (only functions that poll bundle the SDK). */
+  anthropic: (() => Promise<AnthropicReportSource | undefined>) | undefined;
 }
 
 /** What rollups and budgets read from the configuration. */
@@ -72,6 +76,7 @@ export interface RuntimeOptions {
   extraKeys?: () => Promise<StaticKey[]>;
   /** Where notifications go; without one they are logged. Only functions that notify bundle SNS. */
   publisher?: NotificationPublisher;
+  anthropic?: () => Promise<AnthropicReportSource | undefined>;
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
@@ -96,6 +101,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     forecasts: new DynamoForecastStore(client, tables),
     publisher: options.publisher ?? new LogNotificationPublisher(),
     smsDailyCap: config.alerts.sms_daily_cap,
+    anthropicStore: new DynamoAnthropicReportStore(client, tables),
+    anthropic: options.anthropic,
   };
 }
 

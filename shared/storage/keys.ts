@@ -10,6 +10,9 @@
  *   NTF#<YYYY-MM> / <notification id>    notification ledger: claimed, then sent (alerts and reports of that month)
  *   SMS#<YYYY-MM-DD> / count             critical notifications of the day, for the SMS cap
  *   FC#<period> / total                  the first forecast made past the middle of a day or month
+ *   ANT#<UTC day> / U#<hour>#<group> | C#<hour>#<group>   Anthropic's usage and cost per hour bucket
+ *   ANTPOLL / last | lock                the last Admin-API poll; the lease that keeps polls one at a time
+ *   ANTBF / <from>/<to>                  backfill windows already done
  * Keys table (`pk`): KEY#<sha-256 of the key>
  */
 
@@ -81,4 +84,16 @@ export function smsCounterKey(day: string): DynamoKey {
 
 export function forecastKey(period: string): DynamoKey {
   return { pk: { S: `FC#${period}` }, sk: { S: 'total' } };
+}
+
+export function anthropicPartition(utcDay: string): string {
+  return `ANT#${utcDay}`;
+}
+
+export function pollKey(name: 'last' | 'lock'): DynamoKey {
+  return { pk: { S: 'ANTPOLL' }, sk: { S: name } };
+}
+
+export function backfillKey(from: string, to: string): DynamoKey {
+  return { pk: { S: 'ANTBF' }, sk: { S: `${from}/${to}` } };
 }

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'unknown_job'
+  | 'not_configured'
+  | 'upstream_failed'
   | 'throttled'
   | 'unavailable'
   | 'internal';

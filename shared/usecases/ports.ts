@@ -1,3 +1,4 @@
+import type { AnthropicCostRow, AnthropicUsageRow } from '../domain/anthropicReport.js';
 import type { UsageEvent } from '../domain/usage.js';
 import type { UsageTotals } from '../domain/usageTotals.js';
 
@@ -86,7 +87,8 @@ export interface AlertNotification {
   kind: 'actual' | 'forecast';
   threshold: number;
   limit: number;
-  unit: 'tokens' | 'usd';
+  /** `percent` for reconciliation alerts (drift and coverage). */
+  unit: 'tokens' | 'usd' | 'percent';
   used: number | string;
   usedPct: number;
   /** Forecast alerts: the projected period total and its percentage of the limit. */
@@ -158,4 +160,51 @@ export interface ForecastStore {
   /** Keeps the first snapshot of a period; later ones are ignored. */
   record(snapshot: ForecastSnapshot): Promise<void>;
   find(period: string): Promise<ForecastSnapshot | undefined>;
+}
+
+export interface AnthropicReport {
+  usage: AnthropicUsageRow[];
+  cost: AnthropicCostRow[];
+  /** The newest `data_refreshed_at` of the pages read, if Anthropic sent one. */
+  dataRefreshedAt: string | null;
+}
+
+/** A spend limit as Anthropic reports it (`spend_limits/effective`), amounts in cents. */
+export interface SpendLimit {
+  period: string;
+  amountCents: string | null;
+  periodToDateSpendCents: string;
+  scope: string;
+}
+
+/** Anthropic's Admin API: usage and cost per hour bucket, and spend limits. */
+export interface AnthropicReportSource {
+  /** Every row of [from, to) in 1-hour buckets, all pages. */
+  fetch(from: string, to: string): Promise<AnthropicReport>;
+  /** Spend limits where the organization has them; undefined when the API does not offer them. */
+  spendLimits(): Promise<SpendLimit[] | undefined>;
+}
+
+export interface PollRecord {
+  polledAt: string;
+  dataRefreshedAt: string | null;
+  from: string;
+  to: string;
+  spendLimits?: SpendLimit[];
+  spendLimitsAt?: string;
+}
+
+/** Anthropic's figures as polled (summary table). */
+export interface AnthropicReportStore {
+  /** Replaces everything stored for the hours in [from, to) with these rows. */
+  replaceHours(from: number, to: number, report: AnthropicReport): Promise<{ written: number; deleted: number }>;
+  /** Rows of the hours that start in [from, to). */
+  rowsBetween(from: number, to: number): Promise<Pick<AnthropicReport, 'usage' | 'cost'>>;
+  recordPoll(record: PollRecord): Promise<void>;
+  lastPoll(): Promise<PollRecord | undefined>;
+  /** One poll at a time: a lease item taken with a conditional write. */
+  acquireLock(owner: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseLock(owner: string): Promise<void>;
+  backfilled(from: string, to: string): Promise<boolean>;
+  markBackfilled(from: string, to: string, at: string): Promise<void>;
 }

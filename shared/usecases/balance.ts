@@ -1,0 +1,89 @@
+import { centsToAtto, floorHour, HOUR_MS } from '../domain/anthropicReport.js';
+import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
+import { dayOf, previousDay, startOfDay } from '../domain/time.js';
+import { AppError } from './errors.js';
+import type { ReconciliationDeps } from './reconciliation.js';
+
+export const BURN_DAYS = 7;
+
+export interface Balance {
+  credits: { totalUsd: string; since: string; count: number } | null;
+  /** Anthropic-reported cost (post-discount) since the first credit's day, from the poller's data. */
+  anthropicCostSinceUsd: string | null;
+  remainingUsd: string | null;
+  /** Anthropic-reported cost per day over the last 7 whole days. */
+  burnPerDayUsd: string | null;
+  daysUntilDepleted: number | null;
+  /** When Anthropic's figures were last refreshed (or polled). */
+  dataAsOf: string | null;
+  spendLimits: { period: string; scope: string; limitUsd: string | null; periodToDateSpendUsd: string; remainingUsd: string | null }[] | null;
+  spendLimitsAsOf: string | null;
+  notes: string[];
+}
+
+/**
+ * "How much is left": prepaid credits from the config minus what Anthropic reports spent since,
+ * days until depleted at the trailing 7-day burn, and spend limits where the organization has them.
+ * Anthropic offers no balance endpoint, so credits must be entered (`balance.credits`) and the
+ * poller must have covered the time since the first one (`tokmon backfill --since <day>`).
+ */
+export async function getBalance(deps: ReconciliationDeps): Promise<Balance> {
+  const poll = await deps.anthropicStore.lastPoll();
+  const credits = deps.config.balance?.credits;
+  const notes: string[] = [];
+  const now = deps.clock.now();
+  const timeZone = deps.settings.timezone;
+  const balance: Balance = {
+    credits: null,
+    anthropicCostSinceUsd: null,
+    remainingUsd: null,
+    burnPerDayUsd: null,
+    daysUntilDepleted: null,
+    dataAsOf: poll ? (poll.dataRefreshedAt ?? poll.polledAt) : null,
+    spendLimits: poll?.spendLimits
+      ? poll.spendLimits.map((limit) => {
+          const cap = limit.amountCents === null ? null : centsToAtto(limit.amountCents);
+          const spent = centsToAtto(limit.periodToDateSpendCents);
+          return { period: limit.period, scope: limit.scope, limitUsd: cap === null ? null : formatUsd(cap), periodToDateSpendUsd: formatUsd(spent), remainingUsd: cap === null ? null : formatUsd(cap - spent) };
+        })
+      : null,
+    spendLimitsAsOf: poll?.spendLimitsAt ?? null,
+    notes,
+  };
+  if (!poll) notes.push('Anthropic has not been polled yet: set an admin key and run `tokmon run poll`.');
+  if (!credits) {
+    notes.push('No prepaid credits configured (balance.credits in tokmon.yaml).');
+    return balance;
+  }
+  if (!poll) throw new AppError('not_configured', 'the balance needs Anthropic-reported cost: configure the admin key and run the poll job first');
+  const since = credits.map((credit) => credit.date).sort()[0]!;
+  const total = credits.reduce((sum, credit) => sum + usdToAtto(String(credit.amount_usd)), 0n);
+  balance.credits = { totalUsd: formatUsd(total), since, count: credits.length };
+
+  const start = floorHour(startOfDay(since, timeZone));
+  const stored = await deps.anthropicStore.rowsBetween(start, floorHour(now) + HOUR_MS);
+  const today = dayOf(now, timeZone);
+  let burnFrom = today;
+  for (let index = 0; index < BURN_DAYS; index++) burnFrom = previousDay(burnFrom);
+  const burnStart = startOfDay(burnFrom, timeZone);
+  const burnEnd = startOfDay(today, timeZone);
+  let spent: Atto = 0n;
+  let burn: Atto = 0n;
+  for (const row of stored.cost) {
+    const hour = Date.parse(row.hour);
+    const amount = centsToAtto(row.amountCents);
+    spent += amount;
+    if (hour >= burnStart && hour < burnEnd) burn += amount;
+  }
+  const remaining = total - spent;
+  const perDay = burn / BigInt(BURN_DAYS);
+  balance.anthropicCostSinceUsd = formatUsd(spent);
+  balance.remainingUsd = formatUsd(remaining);
+  balance.burnPerDayUsd = formatUsd(perDay);
+  balance.daysUntilDepleted = perDay > 0n ? Math.max(0, Number((remaining * 10n) / perDay) / 10) : null;
+  const earliest = stored.cost.reduce((min, row) => Math.min(min, Date.parse(row.hour)), Number.POSITIVE_INFINITY);
+  if (earliest > start + 86_400_000) {
+    notes.push(`No Anthropic cost is stored for the first day(s) since ${since}; run \`tokmon backfill --since ${since}\` so everything since the first credit counts.`);
+  }
+  return balance;
+}
