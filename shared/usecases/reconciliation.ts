@@ -227,7 +227,7 @@ export async function getReconciliation(range: { from: string; to: string }, dep
   const days: string[] = [];
   for (let day = range.from; day <= range.to; day = nextDay(day)) days.push(day);
   const timeZone = deps.settings.timezone;
-  const canonical = (model: string | null) => (model === null ? '(unknown)' : (deps.engine.catalog.findModel(model)?.ids[0] ?? model));
+  const canonical = (model: string | null) => (model === null ? '(unknown)' : (deps.engine.catalog.findModel(model)?.model ?? model));
 
   const trackedRows = await readDayRows(days, deps);
   const tracked = new Map<string, UsageTotals>();
@@ -275,14 +275,18 @@ export async function getReconciliation(range: { from: string; to: string }, dep
   for (const row of stored.cost) {
     const place = at(row);
     if (!place) continue;
-    const entry = anthropic.get(place.key) ?? emptyAnthropic();
     const amount = centsToAtto(row.amountCents);
     const list = centsToAtto(row.listAmountCents);
+    // Code execution and session costs have no token counterpart in tracked usage: a line of their own.
+    if (categoryOf(row) === 'other') {
+      notTrackedCost.set(`${place.day}\u0000${row.model}`, (notTrackedCost.get(`${place.day}\u0000${row.model}`) ?? 0n) + amount);
+      continue;
+    }
+    const entry = anthropic.get(place.key) ?? emptyAnthropic();
     entry.cost += amount;
     entry.list += list;
     entry.listByCategory[categoryOf(row)] += list;
     anthropic.set(place.key, entry);
-    if (categoryOf(row) === 'other') notTrackedCost.set(`${place.day}\u0000${row.model}`, (notTrackedCost.get(`${place.day}\u0000${row.model}`) ?? 0n) + amount);
   }
   for (const [key, cost] of notTrackedCost) {
     const [day, model] = key.split('\u0000') as [string, string];
