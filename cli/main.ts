@@ -13,6 +13,7 @@ import { renderSummaryBlock } from '../shared/render/summaryBlock.js';
 import { totalsFromJson } from '../shared/domain/usageTotals.js';
 import type { Summary } from '../shared/usecases/getSummary.js';
 import { apiTarget, callApi } from './apiClient.js';
+import { runBackfill } from './backfill.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 export { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
@@ -142,7 +143,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         return;
       }
       console.log(`${period === 'day' ? 'Day' : 'Month'} ${date} (${summary.start} – ${summary.end})`);
-      console.log(renderSummaryBlock(totalsFromJson(summary.totals, summary.breakdown), { limits: summary.limits }));
+      console.log(renderSummaryBlock(totalsFromJson(summary.totals, summary.breakdown), { limits: summary.limits, balance: summary.balance }));
       for (const group of summary.groups ?? []) console.log(`  ${String(group.key ?? '(none)').padEnd(32)} ${group.totals.requests} requests  $${group.totals.costUsd}`);
     });
 
@@ -161,9 +162,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       console.log(typeof report === 'string' ? report.replace(/\n$/, '') : JSON.stringify(report));
     });
 
+  connection(program.command('backfill'))
+    .summary("load Anthropic's usage and cost since a day, in 31-day windows (resumable)")
+    .requiredOption('--since <YYYY-MM-DD>', 'the first day to load (not before 2026-01-01, within the last 365 days)')
+    .addHelpText('after', '\nNeeds an admin key and a server with the Admin-API poller configured (ANTHROPIC_ADMIN_KEY locally).\nRe-running after an interruption skips the windows already loaded.\n\nExample:\n  tokmon backfill --since 2026-10-01')
+    .action(async (options: { since: string; endpoint?: string; key?: string; json?: boolean }) => {
+      const summary = await runBackfill(apiTarget(options), options.since, Date.now(), (line) => process.stderr.write(`${line}\n`));
+      console.log(options.json ? JSON.stringify(summary) : `backfilled ${summary.windows} window(s) since ${summary.since}: ${summary.polled} polled, ${summary.skipped} already done; ${summary.usageRows} usage and ${summary.costRows} cost rows`);
+    });
+
   connection(program.command('run'))
     .summary('run a scheduled job now (POST /v1/jobs/<job>) and print its JSON result')
-    .argument('<job>', 'aggregate (also checks budgets and sends alerts), daily-report, monthly-report (poll where the server has it)')
+    .argument('<job>', 'aggregate (also checks budgets and sends alerts), daily-report, monthly-report, poll (Anthropic Admin API)')
     .option('--day <YYYY-MM-DD>', 'daily-report: the day to report (default yesterday)')
     .option('--month <YYYY-MM>', 'monthly-report: the month to report (default last month)')
     .action(async (job: string, options: { endpoint?: string; key?: string; day?: string; month?: string }) => {

@@ -17,6 +17,8 @@ import { FanOutPublisher } from '../../shared/adapters/logPublisher.js';
 import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
 import { dayOf, hourOf } from '../../shared/domain/time.js';
 import { NotificationFile } from './notificationFile.js';
+import { anthropicSourceFromEnv } from '../../shared/adapters/anthropic/sourceFromEnv.js';
+import { JOBS } from '../../shared/runtime/jobs.js';
 import { reportedPeriod } from '../../shared/usecases/reports.js';
 import { windowOf } from '../../shared/storage/keys.js';
 import { generateApiKey } from '../../shared/usecases/apiKeys.js';
@@ -109,8 +111,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   let server: Server | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
   const stop = async () => {
     if (timer) clearInterval(timer);
+    if (pollTimer) clearInterval(pollTimer);
     if (server) await new Promise<void>((done) => server!.close(() => done()));
     server?.closeAllConnections();
     await dynamo?.stop();
@@ -128,7 +132,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keys = await localKeys(dataDir, env);
     const notifications = new NotificationFile(join(dataDir, 'notifications.jsonl'), print);
     const sns = snsPublisherFromEnv(env);
+    const anthropic = anthropicSourceFromEnv(env);
     const runtime = createRuntime({
+      anthropic,
       env: { ...env, TOKMON_DYNAMODB_ENDPOINT: endpoint, TOKMON_INGEST_KEY: keys.ingest, TOKMON_READ_KEY: keys.read, TOKMON_ADMIN_KEY: keys.admin },
       client,
       settings,
@@ -160,11 +166,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         .finally(() => (running = false));
     }, options.aggregateEveryMs ?? 60_000);
     timer.unref();
+    if (anthropic) {
+      // Anthropic asks for at most about one poll a minute; the config's period (default 15 min) is far below that.
+      let polling = false;
+      const poll = () => {
+        if (polling) return;
+        polling = true;
+        JOBS.poll(runtime)
+          .catch((error: Error) => log('error', 'poll failed', { error: error.name, message: error.message }))
+          .finally(() => (polling = false));
+      };
+      pollTimer = setInterval(poll, runtime.config.admin_api.poll_minutes * 60_000);
+      pollTimer.unref();
+      setTimeout(poll, 5_000).unref();
+    }
 
     print(`tokmon is running at ${url}`);
     print(`  data:          ${dataDir}`);
     print(`  DynamoDB:      ${endpoint}${dynamo ? ' (DynamoDB Local)' : ''}`);
     print(`  notifications: ${notifications.path}${sns ? ` and ${env.TOKMON_SNS_TOPIC_ARN}` : ''}`);
+    print(`  Admin-API poll: ${anthropic ? `every ${runtime.config.admin_api.poll_minutes} min${env.ANTHROPIC_BASE_URL ? ` at ${env.ANTHROPIC_BASE_URL}` : ''}` : 'off (set ANTHROPIC_ADMIN_KEY to reconcile with Anthropic)'}`);
     print(`  ingest key:    ${keys.ingest}`);
     print(`  read key:      ${keys.read}`);
     print(`  admin key:     ${keys.admin}`);

@@ -1,4 +1,4 @@
-import { formatUsdRounded, type Atto } from '../domain/money.js';
+import { formatUsdRounded, usdToAtto, type Atto } from '../domain/money.js';
 import type { UsageTotals } from '../domain/usageTotals.js';
 
 /** How much of one limit is used (CONTRACT §3.2 `limits`). */
@@ -14,6 +14,15 @@ export interface SummaryBlockOptions {
   limits?: readonly LimitUsage[];
   /** `track_cache_savings` from the config; the savings line is shown unless it is false. */
   trackCacheSavings?: boolean;
+  /** The Balance line, when prepaid credits are configured and Anthropic was polled. */
+  balance?: BalanceLine;
+}
+
+export interface BalanceLine {
+  remainingUsd: string;
+  daysUntilDepleted: number | null;
+  burnPerDayUsd: string | null;
+  dataAsOf: string | null;
 }
 
 const LABEL_WIDTH = 17;
@@ -64,5 +73,11 @@ export function renderSummaryBlock(totals: UsageTotals, options: SummaryBlockOpt
     lines.push(line('Unpriced', `${tokenCount.format(totals.unpricedRequests)} ${noun} (no known price; left out of Total Cost)`));
   }
   for (const limit of options.limits ?? []) lines.push(line(limitLabel(limit.name), `${limit.usedPct.toFixed(1)}% used`));
+  if (options.balance) {
+    const { remainingUsd, daysUntilDepleted, burnPerDayUsd, dataAsOf } = options.balance;
+    const runway = daysUntilDepleted === null || burnPerDayUsd === null ? '' : `, ~${daysUntilDepleted} days at ${dollars(usdToAtto(burnPerDayUsd))}/day`;
+    const fresh = dataAsOf ? ` (as of ${dataAsOf.slice(0, 16).replace('T', ' ')} UTC)` : '';
+    lines.push(line('Balance', `${dollars(usdToAtto(remainingUsd))} left${runway}${fresh}`));
+  }
   return lines.join('\n');
 }

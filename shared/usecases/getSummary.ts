@@ -2,7 +2,7 @@ import { formatUsd } from '../domain/money.js';
 import { budgetAmount, percentOf, type Budget } from '../domain/budgets.js';
 import { daysOfMonth, isValidDay, isValidMonth, nextDay, startOfDay } from '../domain/time.js';
 import { breakdownToJson, emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
-import type { LimitUsage } from '../render/summaryBlock.js';
+import type { BalanceLine, LimitUsage } from '../render/summaryBlock.js';
 import { TOTAL_DIMENSION, windowOf } from '../storage/keys.js';
 import type { TokenMonitoringConfig } from '../config/config.js';
 import { countedEvents, defaultStartWindow, type AggregationDeps } from './aggregateUsage.js';
@@ -31,6 +31,8 @@ export interface Summary {
   breakdown: ReturnType<typeof breakdownToJson> & { webSearchRequests: number };
   limits: LimitUsage[];
   groups?: SummaryGroup[];
+  /** With `balance.credits` configured: what is left (see GET /v1/balance). */
+  balance?: BalanceLine;
   dataAsOf: string;
 }
 
