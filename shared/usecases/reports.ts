@@ -6,7 +6,8 @@ import { TOTAL_DIMENSION } from '../storage/keys.js';
 import { AppError } from './errors.js';
 import { groupsOf, limitsFor, readDayRows, totalsByDimension, type SummaryDeps, type SummaryGroup } from './getSummary.js';
 import { notifyOnce, type DeliveryOutcome, type NotifyDeps } from './notify.js';
-import type { ForecastSnapshot, ForecastStore, ReportNotification } from './ports.js';
+import type { AnthropicReportStore, ForecastSnapshot, ForecastStore, ReportNotification } from './ports.js';
+import { getReconciliation } from './reconciliation.js';
 
 export type ReportKind = 'daily' | 'monthly';
 
@@ -38,6 +39,8 @@ export interface PeriodReport {
   models: SummaryGroup[];
   tags: Record<string, SummaryGroup[]>;
   forecast: ForecastVsActual | null;
+  /** Anthropic's own figures for the period, when the Admin-API poller has run (see GET /v1/reconciliation). */
+  anthropic: { costUsd: string; listCostUsd: string; coveragePct: number | null; costDriftPct: number | null; dataAsOf: string | null } | null;
   dataAsOf: string;
 }
 
@@ -46,6 +49,7 @@ export type MonthlyReport = PeriodReport;
 
 export interface ReportDeps extends SummaryDeps {
   forecasts: ForecastStore;
+  anthropicStore?: AnthropicReportStore;
 }
 
 const TOP_TAGS = 10;
@@ -96,8 +100,17 @@ export async function buildReport(kind: ReportKind, period: string, deps: Report
     models: groupsOf(current, 'model'),
     tags: Object.fromEntries(deps.settings.groupByTags.map((name) => [name, groupsOf(current, `tag:${name}`).slice(0, TOP_TAGS)])),
     forecast: forecastVsActual(await deps.forecasts.find(period), totals),
+    anthropic: await anthropicFigures(days, deps),
     dataAsOf: new Date(deps.clock.now()).toISOString(),
   };
+}
+
+async function anthropicFigures(days: string[], deps: ReportDeps): Promise<PeriodReport['anthropic']> {
+  if (!deps.anthropicStore || !(await deps.anthropicStore.lastPoll())) return null;
+  const reconciliation = await getReconciliation({ from: days[0]!, to: days[days.length - 1]! }, { ...deps, anthropicStore: deps.anthropicStore });
+  if (!reconciliation.rows.some((row) => row.anthropic)) return null;
+  const { anthropicCostUsd, anthropicListCostUsd, coveragePct, costDriftPct } = reconciliation.totals;
+  return { costUsd: anthropicCostUsd, listCostUsd: anthropicListCostUsd, coveragePct, costDriftPct, dataAsOf: reconciliation.dataAsOf };
 }
 
 /** The monthly report of `GET /v1/reports/monthly`. */
@@ -134,6 +147,8 @@ export function reportText(report: PeriodReport): string {
       ? `Forecast:        ${money(f.forecastCostUsd)} (made ${f.madeAt.slice(0, 16).replace('T', ' ')} UTC), actual ${money(f.actualCostUsd)}${f.costErrorPct === null ? '' : ` (${f.costErrorPct >= 0 ? '+' : ''}${f.costErrorPct}%)`}`
       : 'Forecast:        none recorded (forecasts are kept from the middle of a period on)',
   );
+  const a = report.anthropic;
+  if (a) lines.push(`Anthropic:       ${money(a.costUsd)} reported (list ${money(a.listCostUsd)}); tracked ${a.coveragePct ?? '–'}% of its tokens, price drift ${a.costDriftPct === null ? '–' : `${a.costDriftPct >= 0 ? '+' : ''}${a.costDriftPct}%`}`);
   lines.push('', 'By model:', ...report.models.map((group) => `  ${String(group.key).padEnd(34)} ${money(group.totals.costUsd).padStart(12)}  ${count(group.totals.requests)} requests`));
   for (const [name, groups] of Object.entries(report.tags)) {
     lines.push('', `Top ${name}:`, ...groups.map((group) => `  ${String(group.key ?? '(none)').padEnd(34)} ${money(group.totals.costUsd).padStart(12)}  ${count(group.totals.requests)} requests`));

@@ -4,6 +4,7 @@ import { DynamoAnthropicReportStore } from '../../shared/adapters/dynamodb/anthr
 import { dayOf } from '../../shared/domain/time.js';
 import { getBalance } from '../../shared/usecases/balance.js';
 import { getReconciliation, pollAnthropic } from '../../shared/usecases/reconciliation.js';
+import { buildReport, reportText } from '../../shared/usecases/reports.js';
 import { recordEvents } from '../../shared/usecases/recordEvents.js';
 import { alertStores } from '../support/alerts.js';
 import { TestClock } from '../support/dynamo.js';
@@ -107,6 +108,26 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
     expect(usageCalls.length).toBeGreaterThanOrEqual(4); // 3 rows in pages of 2, twice
     expect(usageCalls[0]!.query.getAll('group_by[]')).toEqual(['model', 'api_key_id', 'workspace_id', 'service_tier', 'inference_geo']);
     expect(usageCalls[0]!.headers['anthropic-beta']).toContain('analytics-usage-cost-2026-08-24');
+  });
+
+  test('the daily and monthly reports gain Anthropic-reported cost, coverage and drift once polled', async () => {
+    // Prepare
+    seedDecemberThird();
+    const clock = new TestClock(NOW);
+    const { deps } = await pollerDeps(clock);
+    await recordEvents(trackedEvents, deps);
+    const before = await buildReport('daily', '2026-12-03', deps);
+    await pollAnthropic(deps);
+
+    // Act
+    const daily = await buildReport('daily', '2026-12-03', deps);
+    const monthly = await buildReport('monthly', '2026-12', deps);
+
+    // Assess
+    expect(before.anthropic).toBeNull();
+    expect(daily.anthropic).toEqual({ costUsd: '0.021175', listCostUsd: '0.021625', coveragePct: 41.5, costDriftPct: 0, dataAsOf: '2026-12-04T10:00:00Z' });
+    expect(monthly.anthropic).toMatchObject({ costUsd: '0.021175', coveragePct: 41.5 });
+    expect(reportText(daily)).toContain('Anthropic:       $0.02 reported (list $0.02); tracked 41.5% of its tokens, price drift +0%');
   });
 
   test('late data that changes between polls replaces the stored buckets instead of adding to them', async () => {
