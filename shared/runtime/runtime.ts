@@ -8,9 +8,9 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoApiKeyStore, DynamoEventStore, DynamoSummaryStore } from '../adapters/dynamodb/stores.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { ApiKeyResolver, type StaticKey } from '../usecases/apiKeys.js';
-import type { AnthropicReportSource, AnthropicReportStore, ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
+import type { AnthropicReportSource, AnthropicReportStore, RateLimitStore, ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
 import { DynamoAnthropicReportStore } from '../adapters/dynamodb/anthropicStore.js';
-import { DynamoForecastStore, DynamoNotificationLedger } from '../adapters/dynamodb/alertStores.js';
+import { DynamoForecastStore, DynamoNotificationLedger, DynamoRateLimitStore } from '../adapters/dynamodb/alertStores.js';
 import { LogNotificationPublisher } from '../adapters/logPublisher.js';
 import { systemClock } from '../usecases/ports.js';
 
@@ -29,6 +29,7 @@ export interface Runtime {
   publisher: NotificationPublisher;
   smsDailyCap: number;
   anthropicStore: AnthropicReportStore;
+  rateLimits: RateLimitStore;
   /** The Admin-API source when an admin key is configured (only functions that poll bundle the SDK). */
   anthropic: (() => Promise<AnthropicReportSource | undefined>) | undefined;
 }
@@ -102,6 +103,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     publisher: options.publisher ?? new LogNotificationPublisher(),
     smsDailyCap: config.alerts.sms_daily_cap,
     anthropicStore: new DynamoAnthropicReportStore(client, tables),
+    rateLimits: new DynamoRateLimitStore(client, tables),
     anthropic: options.anthropic,
   };
 }

@@ -13,6 +13,7 @@
  *   ANT#<UTC day> / U#<hour>#<group> | C#<hour>#<group>   Anthropic's usage and cost per hour bucket
  *   ANTPOLL / last | lock                the last Admin-API poll; the lease that keeps polls one at a time
  *   ANTBF / <from>/<to>                  backfill windows already done
+ *   RL / <model>                         the newest rate-limit headers clients reported for a model
  * Keys table (`pk`): KEY#<sha-256 of the key>
  */
 
@@ -96,4 +97,8 @@ export function pollKey(name: 'last' | 'lock'): DynamoKey {
 
 export function backfillKey(from: string, to: string): DynamoKey {
   return { pk: { S: 'ANTBF' }, sk: { S: `${from}/${to}` } };
+}
+
+export function rateLimitKey(model: string): DynamoKey {
+  return { pk: { S: 'RL' }, sk: { S: model } };
 }

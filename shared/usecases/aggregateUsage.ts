@@ -1,6 +1,7 @@
 import type { CostEngine } from '../pricing/priceUsage.js';
 import { WINDOW_MS, windowOf } from '../storage/keys.js';
-import type { Clock, EventStore, IngestBatch, SummaryStore } from './ports.js';
+import type { Clock, EventStore, IngestBatch, RateLimitSnapshot, RateLimitStore, SummaryStore } from './ports.js';
+import type { UsageEvent } from '../domain/usage.js';
 import { rollUp, type RollupSettings } from './rollup.js';
 
 /** A window is aggregated only this long after it ends: longer than any ingest request may write (20 s). */
@@ -17,6 +18,8 @@ export interface AggregationDeps {
   engine: CostEngine;
   settings: RollupSettings;
   clock: Clock;
+  /** Where the newest rate-limit headers per model are kept, when the runtime has it. */
+  rateLimits?: RateLimitStore;
 }
 
 export interface AggregationResult {
@@ -26,6 +29,25 @@ export interface AggregationResult {
   rowsUpdated: number;
   watermark: string | null;
   caughtUp: boolean;
+}
+
+const MAX_RATE_LIMIT_HEADERS = 24;
+
+/** The newest rate-limit headers per model among events that carry them (clients send `rateLimits`). */
+export function latestRateLimits(events: readonly UsageEvent[]): RateLimitSnapshot[] {
+  const latest = new Map<string, RateLimitSnapshot>();
+  for (const event of events) {
+    const limits = (event as { rateLimits?: unknown }).rateLimits;
+    if (typeof limits !== 'object' || limits === null) continue;
+    const headers = Object.entries(limits)
+      .filter(([name, value]) => typeof value === 'string' && name.length <= 64 && value.length <= 128)
+      .slice(0, MAX_RATE_LIMIT_HEADERS) as [string, string][];
+    if (headers.length === 0) continue;
+    const seenAt = new Date(Date.parse(event.timestamp)).toISOString();
+    const current = latest.get(event.model);
+    if (!current || current.seenAt < seenAt) latest.set(event.model, { model: event.model, seenAt, limits: Object.fromEntries(headers) });
+  }
+  return [...latest.values()];
 }
 
 /** The last window that can no longer receive writes at `now`. */
@@ -61,6 +83,7 @@ export async function aggregateUsage(deps: AggregationDeps, maxWindows = 288): P
       result.batches += batches.length;
       result.events += events.length;
       result.rowsUpdated += await deps.summaries.applyWindow(window, rollUp(events, deps.engine, deps.settings));
+      if (deps.rateLimits) await deps.rateLimits.record(latestRateLimits(events));
       await deps.summaries.advanceWatermark(window);
     }
     result.windowsProcessed += 1;

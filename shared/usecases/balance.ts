@@ -3,6 +3,7 @@ import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
 import { dayOf, previousDay, startOfDay } from '../domain/time.js';
 import { AppError } from './errors.js';
 import type { ReconciliationDeps } from './reconciliation.js';
+import type { RateLimitSnapshot } from './ports.js';
 
 export const BURN_DAYS = 7;
 
@@ -18,6 +19,8 @@ export interface Balance {
   dataAsOf: string | null;
   spendLimits: { period: string; scope: string; limitUsd: string | null; periodToDateSpendUsd: string; remainingUsd: string | null }[] | null;
   spendLimitsAsOf: string | null;
+  /** The newest rate-limit headers clients reported per model (`seenAt` says how fresh). */
+  rateLimits: RateLimitSnapshot[];
   notes: string[];
 }
 
@@ -48,6 +51,7 @@ export async function getBalance(deps: ReconciliationDeps): Promise<Balance> {
         })
       : null,
     spendLimitsAsOf: poll?.spendLimitsAt ?? null,
+    rateLimits: deps.rateLimits ? await deps.rateLimits.latest() : [],
     notes,
   };
   if (!poll) notes.push('Anthropic has not been polled yet: set an admin key and run `tokmon run poll`.');

@@ -208,3 +208,16 @@ export interface AnthropicReportStore {
   backfilled(from: string, to: string): Promise<boolean>;
   markBackfilled(from: string, to: string, at: string): Promise<void>;
 }
+
+/** The newest `anthropic-ratelimit-*` headers a client saw for a model, and when. */
+export interface RateLimitSnapshot {
+  model: string;
+  seenAt: string;
+  limits: Record<string, string>;
+}
+
+export interface RateLimitStore {
+  /** Keeps each snapshot unless a newer one of its model is stored. */
+  record(snapshots: readonly RateLimitSnapshot[]): Promise<void>;
+  latest(): Promise<RateLimitSnapshot[]>;
+}

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AdminApiSource } from '../../shared/adapters/anthropic/adminApiSource.js';
 import { DynamoAnthropicReportStore } from '../../shared/adapters/dynamodb/anthropicStore.js';
+import { DynamoRateLimitStore } from '../../shared/adapters/dynamodb/alertStores.js';
 import { dayOf } from '../../shared/domain/time.js';
 import { getBalance } from '../../shared/usecases/balance.js';
+import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
 import { getReconciliation, pollAnthropic } from '../../shared/usecases/reconciliation.js';
 import { buildReport, reportText } from '../../shared/usecases/reports.js';
 import { recordEvents } from '../../shared/usecases/recordEvents.js';
@@ -28,6 +30,7 @@ async function pollerDeps(clock: TestClock, config: Record<string, unknown> = {}
   const make = () => ({
     ...process(),
     anthropicStore: new DynamoAnthropicReportStore(stores.client, stores.tables),
+    rateLimits: new DynamoRateLimitStore(stores.client, stores.tables),
     anthropic: async () => source,
     today: () => dayOf(clock.now(), 'UTC'),
   });
@@ -128,6 +131,22 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
     expect(daily.anthropic).toEqual({ costUsd: '0.021175', listCostUsd: '0.021625', coveragePct: 41.5, costDriftPct: 0, dataAsOf: '2026-12-04T10:00:00Z' });
     expect(monthly.anthropic).toMatchObject({ costUsd: '0.021175', coveragePct: 41.5 });
     expect(reportText(daily)).toContain('Anthropic:       $0.02 reported (list $0.02); tracked 41.5% of its tokens, price drift +0%');
+  });
+
+  test('the balance shows the newest rate-limit headers clients reported per model, with when they were seen', async () => {
+    // Prepare: two events with headers, the later one wins; one without headers
+    const clock = new TestClock(NOW);
+    const { deps } = await pollerDeps(clock);
+    const withLimits = (id: string, timestamp: string, remaining: string) => ({ ...trackedEvents[1]!, id, timestamp, rateLimits: { 'anthropic-ratelimit-tokens-remaining': remaining, 'anthropic-ratelimit-tokens-limit': '96000' } });
+    await recordEvents([withLimits('r1', '2026-12-04T10:01:00Z', '90000'), withLimits('r2', '2026-12-04T10:02:00Z', '85000'), { ...trackedEvents[0]!, id: 'r3', timestamp: '2026-12-04T10:03:00Z' }], deps);
+    clock.advance(15 * 60_000);
+    await aggregateUsage(deps);
+
+    // Act
+    const balance = await getBalance(deps);
+
+    // Assess
+    expect(balance.rateLimits).toEqual([{ model: 'claude-sonnet-4-5', seenAt: '2026-12-04T10:02:00.000Z', limits: { 'anthropic-ratelimit-tokens-remaining': '85000', 'anthropic-ratelimit-tokens-limit': '96000' } }]);
   });
 
   test('late data that changes between polls replaces the stored buckets instead of adding to them', async () => {

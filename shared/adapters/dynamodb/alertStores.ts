@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { forecastKey, notificationKey, notificationPartition, smsCounterKey } from '../../storage/keys.js';
-import type { ForecastSnapshot, ForecastStore, Notification, NotificationClaim, NotificationLedger } from '../../usecases/ports.js';
+import { forecastKey, notificationKey, notificationPartition, rateLimitKey, smsCounterKey } from '../../storage/keys.js';
+import type { ForecastSnapshot, ForecastStore, Notification, NotificationClaim, NotificationLedger, RateLimitSnapshot, RateLimitStore } from '../../usecases/ports.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -178,5 +178,35 @@ export class DynamoForecastStore implements ForecastStore {
     const response = await this.client.send(new GetItemCommand({ TableName: this.tables.summaries, Key: forecastKey(period), ConsistentRead: true }));
     const text = response.Item?.snapshot?.S;
     return text === undefined ? undefined : (JSON.parse(text) as ForecastSnapshot);
+  }
+}
+
+/** The newest rate-limit headers per model, kept by the aggregator from the events it counts. */
+export class DynamoRateLimitStore implements RateLimitStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async record(snapshots: readonly RateLimitSnapshot[]): Promise<void> {
+    for (const snapshot of snapshots) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tables.summaries,
+            Item: { ...rateLimitKey(snapshot.model), seenAt: { S: snapshot.seenAt }, limits: { S: JSON.stringify(snapshot.limits) } },
+            ConditionExpression: 'attribute_not_exists(pk) OR seenAt < :seenAt',
+            ExpressionAttributeValues: { ':seenAt': { S: snapshot.seenAt } },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+
+  async latest(): Promise<RateLimitSnapshot[]> {
+    const page = await this.client.send(new QueryCommand({ TableName: this.tables.summaries, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'RL' } }, ConsistentRead: true }));
+    return (page.Items ?? []).map((item) => ({ model: item.sk!.S!, seenAt: item.seenAt!.S!, limits: JSON.parse(item.limits!.S!) as Record<string, string> }));
   }
 }
