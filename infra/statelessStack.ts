@@ -26,10 +26,12 @@ export interface StatelessStackProps extends StackProps {
   summariesTable: Table;
   keysTable: Table;
   adminKeySecret: Secret;
+  /** The Anthropic Admin API key (blank until the user puts one): read by the poller and the api function. */
+  anthropicAdminKeySecret: Secret;
   /** JSON of the validated configuration and price overrides (infra/deployConfig.ts). */
   bundledConfig: string;
-  /** What of the validated configuration shapes the stack: alert subscribers, report schedules, their time zone. */
-  notifications: Pick<TokenMonitoringConfig, 'alerts' | 'reports' | 'timezone'>;
+  /** What of the validated configuration shapes the stack: alert subscribers, report schedules, their time zone, the poll period. */
+  notifications: Pick<TokenMonitoringConfig, 'alerts' | 'reports' | 'timezone' | 'admin_api'>;
   /** API Gateway stage throttling (requests per second, burst). */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -46,13 +48,16 @@ function canonicalTimeZone(zone: string): string {
   return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }
 
+type FunctionName = 'ingest' | 'api' | 'aggregator' | 'poller';
+
 /**
  * Functions, the HTTP API, the schedules, the alerts topic and the alarms: replaceable at any
- * time, holding no data. Topic subscriptions follow tokmon.yaml `alerts` on every deploy.
+ * time, holding no data. Topic subscriptions follow tokmon.yaml `alerts` on every deploy, the
+ * Admin-API poll schedule `admin_api.poll_minutes`.
  */
 export class TokmonStatelessStack extends Stack {
   readonly api: HttpApi;
-  readonly functions: Record<'ingest' | 'api' | 'aggregator', NodejsFunction>;
+  readonly functions: Record<FunctionName, NodejsFunction>;
   readonly alertsTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -95,7 +100,9 @@ export class TokmonStatelessStack extends Stack {
     }
     const topicEnv = { TOKMON_SNS_TOPIC_ARN: topic.topicArn };
 
-    const makeFunction = (name: 'ingest' | 'api' | 'aggregator', options: { timeout: Duration; environment?: Record<string, string>; description: string }) => {
+    const anthropicEnv = { TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN: props.anthropicAdminKeySecret.secretArn };
+
+    const makeFunction = (name: FunctionName, options: { timeout: Duration; environment?: Record<string, string>; description: string }) => {
       const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.ONE_MONTH });
       // An own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
       const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
@@ -119,7 +126,8 @@ export class TokmonStatelessStack extends Stack {
           format: OutputFormat.ESM,
           mainFields: ['module', 'main'],
           banner: "import { createRequire as tokmonRequire } from 'module'; const require = tokmonRequire(import.meta.url);",
-          // Bundle the AWS SDK v3 instead of loading the runtime's copy: faster cold starts, pinned versions.
+          // Bundle everything, the AWS SDK v3 and the Anthropic SDK included: the runtime's AWS SDK copy is
+          // not loaded (faster cold starts, pinned versions) and the Anthropic SDK is not in the runtime at all.
           externalModules: [],
           define: { 'process.env.TOKMON_BUNDLED_CONFIG': JSON.stringify(props.bundledConfig) },
         },
@@ -140,9 +148,16 @@ export class TokmonStatelessStack extends Stack {
 
     const ingest = makeFunction('ingest', { timeout: Duration.seconds(25), description: 'tokmon POST /v1/events' });
     // The api function runs the same jobs on demand (POST /v1/jobs/<job>), so it notifies too.
-    const api = makeFunction('api', { timeout: Duration.seconds(28), description: 'tokmon API: summaries, jobs, keys', environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn, ...topicEnv } });
+    // It also serves /v1/reconciliation and /v1/balance and runs POST /v1/jobs/poll, so it reads the Anthropic key.
+    const api = makeFunction('api', {
+      timeout: Duration.seconds(28),
+      description: 'tokmon API: summaries, jobs, keys, reconciliation, balance',
+      environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn, ...anthropicEnv, ...topicEnv },
+    });
     const aggregator = makeFunction('aggregator', { timeout: Duration.minutes(5), description: 'tokmon scheduled jobs: aggregate, daily-report, monthly-report', environment: topicEnv });
-    this.functions = { ingest, api, aggregator };
+    // Pages through up to lookback_hours (48 by default) of hourly usage and cost rows per poll.
+    const poller = makeFunction('poller', { timeout: Duration.minutes(5), description: 'tokmon scheduled Anthropic Admin-API poll: usage, cost, reconciliation alerts', environment: { ...anthropicEnv, ...topicEnv } });
+    this.functions = { ingest, api, aggregator, poller };
 
     // Least privilege, spelled out: no wildcard actions, write-only where a function only writes.
     props.eventsTable.grant(ingest, 'dynamodb:PutItem', 'dynamodb:PartiQLInsert');
@@ -157,19 +172,29 @@ export class TokmonStatelessStack extends Stack {
     );
     props.eventsTable.grant(api, 'dynamodb:Query', 'dynamodb:BatchGetItem');
     // Summaries: rollups and watermark, plus the notification ledger, SMS counter and forecast snapshots.
-    props.summariesTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    const summaryAccess = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+    // The Admin-API poll also replaces a window's Anthropic rows (BatchWriteItem puts and deletes) and
+    // releases its lease (DeleteItem).
+    const anthropicRowAccess = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+    props.summariesTable.grant(api, ...summaryAccess, ...anthropicRowAccess);
     props.keysTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem');
     props.adminKeySecret.grantRead(api);
     props.eventsTable.grant(aggregator, 'dynamodb:Query', 'dynamodb:BatchGetItem');
-    props.summariesTable.grant(aggregator, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
-    for (const fn of [api, aggregator]) topic.grantPublish(fn);
+    props.summariesTable.grant(aggregator, ...summaryAccess);
+    // The poller compares Anthropic's figures with tracked usage (summaries, events journal) and alerts.
+    props.eventsTable.grant(poller, 'dynamodb:Query', 'dynamodb:BatchGetItem');
+    props.summariesTable.grant(poller, ...summaryAccess, ...anthropicRowAccess);
+    for (const fn of [api, poller]) props.anthropicAdminKeySecret.grantRead(fn);
+    for (const fn of [api, aggregator, poller]) topic.grantPublish(fn);
 
     for (const fn of [ingest, api]) {
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by API Gateway: a failure returns an error to the caller, who retries; nothing is queued.' });
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by API Gateway only.' });
     }
-    Validations.of(aggregator).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked by EventBridge Scheduler, whose target has its own retry policy and dead-letter queue.' });
-    Validations.of(aggregator).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Failed schedule invocations go to the scheduler dead-letter queue; every run is idempotent and the next one catches up.' });
+    for (const fn of [aggregator, poller]) {
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked by EventBridge Scheduler, whose target has its own retry policy and dead-letter queue.' });
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Failed schedule invocations go to the scheduler dead-letter queue; every run is idempotent and the next one catches up.' });
+    }
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
     this.api = new HttpApi(this, 'HttpApi', {
@@ -191,11 +216,11 @@ export class TokmonStatelessStack extends Stack {
     Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the schedule.' });
     Validations.of(deadLetters).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue of the schedule.' });
     const schedulerRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    const scheduleJob = (id: string, job: JobName, description: string, schedule: ScheduleExpression) =>
+    const scheduleJob = (id: string, job: JobName, description: string, schedule: ScheduleExpression, fn: NodejsFunction = aggregator) =>
       new Schedule(this, id, {
         description,
         schedule,
-        target: new LambdaInvoke(aggregator, { role: schedulerRole, input: ScheduleTargetInput.fromObject({ job }), retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
+        target: new LambdaInvoke(fn, { role: schedulerRole, input: ScheduleTargetInput.fromObject({ job }), retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
       });
     scheduleJob('AggregateSchedule', 'aggregate', 'tokmon: apply closed journal windows to the daily rollups and check budgets', ScheduleExpression.rate(Duration.minutes(5)));
     // Reports go out at the configured local hour; the scheduler follows the zone's daylight saving time.
@@ -203,10 +228,14 @@ export class TokmonStatelessStack extends Stack {
     const hour = String(reports.hour);
     if (reports.daily) scheduleJob('DailyReportSchedule', 'daily-report', 'tokmon: publish the report of the day before', ScheduleExpression.cron({ minute: '0', hour, timeZone }));
     if (reports.monthly) scheduleJob('MonthlyReportSchedule', 'monthly-report', 'tokmon: publish the report of the month before', ScheduleExpression.cron({ minute: '0', hour, day: '1', timeZone }));
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(aggregator.node.defaultChild as never)}.Arn>:*]`,
-      reason: 'Scheduler may invoke the aggregator function and its versions; nothing else.',
-    });
+    // The poller ignores its input ({"job":"poll"} names it in the console); rate(1 minute) is Anthropic's sustained maximum.
+    scheduleJob('PollSchedule', 'poll', 'tokmon: poll the Anthropic Admin API for usage and cost, reconcile, alert', ScheduleExpression.rate(Duration.minutes(props.notifications.admin_api.poll_minutes)), poller);
+    for (const fn of [aggregator, poller]) {
+      Validations.of(schedulerRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
+        reason: 'Scheduler may invoke the aggregator and poller functions and their versions; nothing else.',
+      });
+    }
 
     // Any error or throttle of a function is worth a look: each alarms after one in five minutes.
     const alarmAction = new SnsAction(topic);
@@ -228,5 +257,6 @@ export class TokmonStatelessStack extends Stack {
     new CfnOutput(this, 'AlertsTopicArn', { value: topic.topicArn, description: 'SNS topic of budget alerts, reports and function alarms' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tokmon API base URL' });
     new CfnOutput(this, 'AdminKeySecretArn', { value: props.adminKeySecret.secretArn, description: 'Secrets Manager secret holding the bootstrap admin key' });
+    new CfnOutput(this, 'AnthropicAdminKeySecretArn', { value: props.anthropicAdminKeySecret.secretArn, description: 'Secrets Manager secret to put the Anthropic admin key (sk-ant-admin01-...) into; blank turns the Admin-API poll off' });
   }
 }

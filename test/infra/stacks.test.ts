@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { App, Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../infra/app.js';
+import { ANTHROPIC_ADMIN_KEY_PLACEHOLDER } from '../../infra/statefulStack.js';
 import { SMS_FILTER_POLICY } from '../../shared/adapters/sns/snsPublisher.js';
 
 let stateful: Template;
 let stateless: Template;
+let assemblyFolder: string;
 let configFolder: string;
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
@@ -37,6 +39,25 @@ function policyStatements(template: Template, rolePrefix: string): Statement[] {
   return Object.values(policies).flatMap((policy) => (policy as PolicyResource).Properties.PolicyDocument.Statement);
 }
 
+/** The environment variables of the one function whose logical id starts with this prefix. */
+function functionVariables(template: Template, prefix: string): Record<string, unknown> {
+  const fn = template.findResources('AWS::Lambda::Function')[logicalId(template, 'AWS::Lambda::Function', prefix)] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+  return fn.Properties.Environment.Variables;
+}
+
+/** The Secrets Manager statements of a role's policies. */
+function secretStatements(template: Template, rolePrefix: string): Statement[] {
+  return policyStatements(template, rolePrefix).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+}
+
+/** How the stateless stack refers to the Anthropic admin key secret: the stateful stack's export of its ARN. */
+function anthropicSecretImport(): { 'Fn::ImportValue': string } {
+  const secret = logicalId(stateful, 'AWS::SecretsManager::Secret', 'AnthropicAdminKeySecret');
+  const value = functionVariables(stateless, 'pollerFunction').TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN as { 'Fn::ImportValue': string };
+  expect(value).toEqual({ 'Fn::ImportValue': expect.stringMatching(new RegExp(`^TokmonStateful:ExportsOutputRef${secret}`)) });
+  return value;
+}
+
 beforeAll(() => {
   configFolder = mkdtempSync(join(tmpdir(), 'tokmon-infra-'));
 });
@@ -50,7 +71,7 @@ beforeAll(() => {
   const app = new App({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
   const built = buildApp(app, join(process.cwd(), 'tokmon.example.yaml'));
   // Synthesis throws "Validation failed" on any unacknowledged cdk-nag finding.
-  app.synth();
+  assemblyFolder = app.synth().directory;
   stateful = Template.fromStack(built.stateful);
   stateless = Template.fromStack(built.stateless);
 }, 180_000);
@@ -89,11 +110,28 @@ describe('stateful stack', () => {
       Properties: { GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true } },
     });
   });
+
+  test('the Anthropic admin key secret is retained and starts blank: no generated value, a placeholder that trims to empty', () => {
+    // Prepare
+    const id = logicalId(stateful, 'AWS::SecretsManager::Secret', 'AnthropicAdminKeySecret');
+
+    // Act
+    const secret = stateful.findResources('AWS::SecretsManager::Secret')[id] as { DeletionPolicy: string; UpdateReplacePolicy: string; Properties: Record<string, unknown> };
+
+    // Assess: CloudFormation rejects an empty SecretString, so a single space that the reader trims away
+    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(secret.UpdateReplacePolicy).toBe('Retain');
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    expect(secret.Properties.SecretString).toBe(ANTHROPIC_ADMIN_KEY_PLACEHOLDER);
+    expect(ANTHROPIC_ADMIN_KEY_PLACEHOLDER).toHaveLength(1);
+    expect(ANTHROPIC_ADMIN_KEY_PLACEHOLDER.trim()).toBe('');
+    stateful.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
 });
 
 describe('stateless stack', () => {
-  test('three Node 22 arm64 functions with bundled, minified code, source maps and explicit log groups', () => {
-    stateless.resourceCountIs('AWS::Lambda::Function', 3);
+  test('four Node 22 arm64 functions with bundled, minified code, source maps and explicit log groups', () => {
+    stateless.resourceCountIs('AWS::Lambda::Function', 4);
     stateless.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -102,7 +140,7 @@ describe('stateless stack', () => {
       LoggingConfig: { LogGroup: Match.anyValue() },
       Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', TOKMON_EVENTS_TABLE: Match.anyValue() }) },
     });
-    stateless.resourceCountIs('AWS::Logs::LogGroup', 4);
+    stateless.resourceCountIs('AWS::Logs::LogGroup', 5);
     stateless.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });
 
@@ -157,7 +195,7 @@ describe('stateless stack', () => {
     ];
 
     // Assess
-    stateless.resourceCountIs('AWS::Scheduler::Schedule', expected.length);
+    stateless.resourcePropertiesCountIs('AWS::Scheduler::Schedule', { Target: { Arn: { 'Fn::GetAtt': [aggregator, 'Arn'] } } }, expected.length);
     for (const { job, expression, timezone } of expected) {
       stateless.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expression,
@@ -176,8 +214,8 @@ describe('stateless stack', () => {
     // Prepare / Act
     const template = synthesizeStateless('berlin', '  timezone: Europe/Berlin\n  reports: { daily: true, monthly: false, hour: 7 }\n');
 
-    // Assess
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // Assess: aggregate, the daily report and the Admin-API poll
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 7 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
@@ -186,13 +224,14 @@ describe('stateless stack', () => {
     template.resourcePropertiesCountIs('AWS::Scheduler::Schedule', { Target: { Input: JSON.stringify({ job: 'monthly-report' }) } }, 0);
   }, 180_000);
 
-  test('with reports.daily and reports.monthly false only the aggregate job is scheduled, and without alerts recipients there are no subscriptions', () => {
+  test('with reports.daily and reports.monthly false only the aggregate job and the Admin-API poll are scheduled, and without alerts recipients there are no subscriptions', () => {
     // Prepare / Act
     const template = synthesizeStateless('quiet', '  reports: { daily: false, monthly: false }\n');
 
     // Assess
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)', Target: { Input: JSON.stringify({ job: 'aggregate' }) } });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)', Target: { Input: JSON.stringify({ job: 'poll' }) } });
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   }, 180_000);
@@ -247,7 +286,7 @@ describe('alerts', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'b@example.com' });
   }, 180_000);
 
-  test('the scheduled-jobs and api functions get the topic ARN, the ingest function does not', () => {
+  test('the scheduled-jobs, poller and api functions get the topic ARN, the ingest function does not', () => {
     // Prepare
     const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
     const variables = (prefix: string) => (stateless.findResources('AWS::Lambda::Function')[logicalId(stateless, 'AWS::Lambda::Function', prefix)] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
@@ -255,10 +294,11 @@ describe('alerts', () => {
     // Assess
     expect(variables('aggregatorFunction').TOKMON_SNS_TOPIC_ARN).toEqual({ Ref: topic });
     expect(variables('apiFunction').TOKMON_SNS_TOPIC_ARN).toEqual({ Ref: topic });
+    expect(variables('pollerFunction').TOKMON_SNS_TOPIC_ARN).toEqual({ Ref: topic });
     expect(variables('ingestFunction')).not.toHaveProperty('TOKMON_SNS_TOPIC_ARN');
   });
 
-  test('only the scheduled-jobs and api roles may publish to the topic', () => {
+  test('only the scheduled-jobs, poller and api roles may publish to the topic', () => {
     // Prepare
     const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
     const policies = stateless.findResources('AWS::IAM::Policy') as Record<string, PolicyResource>;
@@ -270,19 +310,24 @@ describe('alerts', () => {
       .sort();
 
     // Assess
-    expect(publishers).toEqual(['aggregator', 'api']);
+    expect(publishers).toEqual(['aggregator', 'api', 'poller']);
     for (const role of publishers) {
       expect(policyStatements(stateless, `${role}Role`)).toContainEqual({ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topic } });
     }
   });
 
-  test('the scheduled-jobs and api functions may get, put, update and query summary items (notification ledger, SMS counter, forecasts)', () => {
-    for (const role of ['aggregatorRole', 'apiRole']) {
+  test('the scheduled-jobs, poller and api functions may get, put, update and query summary items (notification ledger, SMS counter, forecasts); the poller and api ones may also batch-write and delete them (Anthropic rows, poll lease)', () => {
+    const expected: Record<string, string[]> = {
+      aggregatorRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      apiRole: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      pollerRole: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    };
+    for (const [role, actions] of Object.entries(expected)) {
       // Act
       const summaries = policyStatements(stateless, role).filter((statement) => JSON.stringify(statement.Resource).includes('SummariesTable'));
 
       // Assess
-      expect(summaries.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(summaries.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(actions);
     }
   });
 
@@ -291,8 +336,8 @@ describe('alerts', () => {
     const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
 
     // Assess
-    stateless.resourceCountIs('AWS::CloudWatch::Alarm', 6);
-    for (const name of ['ingest', 'api', 'aggregator']) {
+    stateless.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    for (const name of ['ingest', 'api', 'aggregator', 'poller']) {
       const fn = logicalId(stateless, 'AWS::Lambda::Function', `${name}Function`);
       for (const metric of ['Errors', 'Throttles']) {
         stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -314,6 +359,134 @@ describe('alerts', () => {
   test('the topic ARN is a stack output', () => {
     const topic = logicalId(stateless, 'AWS::SNS::Topic', 'AlertsTopic');
     stateless.hasOutput('AlertsTopicArn', { Value: { Ref: topic } });
+  });
+});
+
+describe('Anthropic Admin API poller', () => {
+  test('the poller function gets the Anthropic admin key secret ARN and may read that secret and no other', () => {
+    // Prepare
+    const secret = anthropicSecretImport();
+
+    // Act
+    const statements = secretStatements(stateless, 'pollerRole');
+
+    // Assess
+    expect(functionVariables(stateless, 'pollerFunction').TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN).toEqual(secret);
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(statements[0]!.Resource).toEqual(secret);
+  });
+
+  test('the api function may read the Anthropic admin key secret too, the ingest and scheduled-jobs functions may not', () => {
+    // Prepare
+    const secret = anthropicSecretImport();
+
+    // Act
+    const readers = (role: string) => secretStatements(stateless, role).filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(secret));
+
+    // Assess
+    expect(functionVariables(stateless, 'apiFunction').TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN).toEqual(secret);
+    expect(readers('apiRole')).toHaveLength(1);
+    expect([readers('apiRole')[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    for (const name of ['ingest', 'aggregator']) {
+      expect(functionVariables(stateless, `${name}Function`)).not.toHaveProperty('TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN');
+      expect(secretStatements(stateless, `${name}Role`)).toEqual([]);
+    }
+  });
+
+  test('the poller may read the events journal, use the summaries table, publish to the topic and log, and nothing else', () => {
+    // Act
+    const statements = policyStatements(stateless, 'pollerRole');
+    const onTable = (table: string) => statements.filter((statement) => JSON.stringify(statement.Resource).includes(table)).flatMap((statement) => [statement.Action].flat()).sort();
+
+    // Assess
+    expect(onTable('EventsTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
+    expect(onTable('KeysTable')).toEqual([]);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sns:Publish',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  test('the poller has 5 minutes per run, to page through the lookback window', () => {
+    // Act
+    const fn = stateless.findResources('AWS::Lambda::Function')[logicalId(stateless, 'AWS::Lambda::Function', 'pollerFunction')] as { Properties: { Timeout: number } };
+
+    // Assess
+    expect(fn.Properties.Timeout).toBe(300);
+  });
+
+  test('the poller bundle includes the Anthropic SDK instead of importing it at run time', () => {
+    // Prepare
+    const fn = stateless.findResources('AWS::Lambda::Function')[logicalId(stateless, 'AWS::Lambda::Function', 'pollerFunction')] as { Properties: { Code: { S3Key: string } } };
+    const assetHash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
+
+    // Act
+    const bundle = readFileSync(join(assemblyFolder, `asset.${assetHash}`, 'index.mjs'), 'utf8');
+
+    // Assess: the SDK's own request header is in the bundle, and no import of the package is left
+    // (booleans, so that a failure does not print a megabyte of bundle)
+    expect({
+      sdkCodeBundled: bundle.includes('anthropic-version'),
+      sdkImportedAtRunTime: /(from\s*|require\(\s*|import\(\s*)["']@anthropic-ai\/sdk/.test(bundle),
+    }).toEqual({ sdkCodeBundled: true, sdkImportedAtRunTime: false });
+  });
+
+  test('the poller runs every admin_api.poll_minutes (15 by default) with retries and the dead-letter queue', () => {
+    // Prepare: tokmon.example.yaml has admin_api.poll_minutes 15
+    const poller = logicalId(stateless, 'AWS::Lambda::Function', 'pollerFunction');
+    const deadLetters = logicalId(stateless, 'AWS::SQS::Queue', 'ScheduleDeadLetterQueue');
+
+    // Assess
+    stateless.resourcePropertiesCountIs('AWS::Scheduler::Schedule', { Target: { Arn: { 'Fn::GetAtt': [poller, 'Arn'] } } }, 1);
+    stateless.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: {
+        Arn: { 'Fn::GetAtt': [poller, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
+      },
+    });
+  });
+
+  test('the poll schedule follows admin_api.poll_minutes: rate(1 minute) at 1, rate(30 minutes) at 30', () => {
+    for (const [minutes, expression] of [
+      [1, 'rate(1 minute)'],
+      [30, 'rate(30 minutes)'],
+    ] as const) {
+      // Prepare / Act
+      const template = synthesizeStateless(`poll-${minutes}`, `  admin_api: { poll_minutes: ${minutes} }\n  reports: { daily: false, monthly: false }\n`);
+      const poller = logicalId(template, 'AWS::Lambda::Function', 'pollerFunction');
+      const deadLetters = logicalId(template, 'AWS::SQS::Queue', 'ScheduleDeadLetterQueue');
+
+      // Assess
+      template.resourcePropertiesCountIs('AWS::Scheduler::Schedule', { Target: { Arn: { 'Fn::GetAtt': [poller, 'Arn'] } } }, 1);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: expression,
+        Target: {
+          Arn: { 'Fn::GetAtt': [poller, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
+        },
+      });
+    }
+  }, 360_000);
+
+  test('the Anthropic admin key secret ARN is a stack output', () => {
+    stateless.hasOutput('AnthropicAdminKeySecretArn', { Value: anthropicSecretImport() });
   });
 });
 
