@@ -12,7 +12,8 @@ export interface AnthropicUsageRow {
   apiKeyId: string | null;
   workspaceId: string | null;
   serviceTier: string | null;
-  inferenceGeo: string | null;
+  /** messages_api, message_batches_api, claude_code, chat…: only API products are tokmon's to track. */
+  product: string | null;
   requests: number;
   uncachedInputTokens: number;
   cacheReadInputTokens: number;
@@ -25,6 +26,8 @@ export interface AnthropicUsageRow {
 export interface AnthropicCostRow {
   hour: string;
   model: string | null;
+  serviceTier: string | null;
+  product: string | null;
   costType: string | null;
   tokenType: string | null;
   /** Post-discount cost in cents, a decimal string with fractional cents. */
@@ -40,6 +43,18 @@ export function centsToAtto(cents: string): Atto {
   return negative ? -value : value;
 }
 
+/** Products whose usage goes through the Messages API, where tokmon's client can see it. */
+export const API_PRODUCTS: ReadonlySet<string | null> = new Set([null, 'messages_api', 'message_batches_api']);
+
+/** Amounts are decimal strings; anything else (an exponent, say) is normalised without losing digits where possible. */
+export function normaliseCents(value: unknown): string {
+  const text = String(value ?? '0');
+  if (/^-?\d+(\.\d{1,16})?$/.test(text)) return text;
+  const number = Number(text);
+  if (!Number.isFinite(number)) return '0';
+  return number.toFixed(16).replace(/0+$/, '').replace(/\.$/, '');
+}
+
 export const HOUR_MS = 3_600_000;
 
 export function floorHour(ms: number): number {
@@ -48,11 +63,11 @@ export function floorHour(ms: number): number {
 
 /** A stable key of a row's group, for replacing stored buckets. */
 export function usageGroupKey(row: AnthropicUsageRow): string {
-  return [row.model, row.apiKeyId, row.workspaceId, row.serviceTier, row.inferenceGeo].map((part) => part ?? '-').join('|');
+  return [row.model, row.apiKeyId, row.workspaceId, row.serviceTier, row.product].map((part) => part ?? '-').join('|');
 }
 
 export function costGroupKey(row: AnthropicCostRow): string {
-  return [row.model, row.costType, row.tokenType].map((part) => part ?? '-').join('|');
+  return [row.model, row.serviceTier, row.product, row.costType, row.tokenType].map((part) => part ?? '-').join('|');
 }
 
 export function usageTokens(row: AnthropicUsageRow): number {

@@ -5,7 +5,7 @@
  *   EVT#<event id>                       one item per event id: the stored event and the batch that wrote it
  *   ING#<window>#<shard> / <batch id>   ingest journal: one item per request batch, listing its event ids
  * Summary table (`pk`, `sk`):
- *   DAY#<YYYY-MM-DD> / total | model#<id> | tag:<name>#<value>     daily rollups
+ *   DAY#<YYYY-MM-DD> / total | model#<id> | tier#<tier>#<id> | tag:<name>#<value> | budget#<name>   daily rollups
  *   AGG / watermark                      the last aggregated window
  *   NTF#<YYYY-MM> / <notification id>    notification ledger: claimed, then sent (alerts and reports of that month)
  *   SMS#<YYYY-MM-DD> / count             critical notifications of the day, for the SMS cap
@@ -48,6 +48,11 @@ export const TOTAL_DIMENSION = 'total';
 
 export function modelDimension(model: string): string {
   return `model#${model}`;
+}
+
+/** A model within one service tier (standard, batch, priority): reconciliation prices each tier at Anthropic's own rates. */
+export function tierDimension(tier: string, model: string): string {
+  return `tier#${tier}#${model}`;
 }
 
 /** An event without the tag is grouped under the empty value, shown as `null` in summaries. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { centsToAtto, floorHour, HOUR_MS, usageTokens, type AnthropicCostRow, type AnthropicUsageRow } from '../domain/anthropicReport.js';
+import { API_PRODUCTS, centsToAtto, floorHour, HOUR_MS, usageTokens, type AnthropicCostRow } from '../domain/anthropicReport.js';
 import { percentOf } from '../domain/budgets.js';
-import { formatUsd, type Atto } from '../domain/money.js';
+import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
 import { dayOf, isValidDay, nextDay, previousDay, startOfDay } from '../domain/time.js';
 import { emptyTotals, limitTokens, type UsageTotals } from '../domain/usageTotals.js';
 import { smsText } from '../render/notificationText.js';
@@ -123,8 +123,13 @@ export interface ReconciliationRow {
 export interface UnattributedLine {
   date: string;
   model: string | null;
-  /** console_or_workbench (no api key), default_workspace, priority_tier_not_in_cost, cost_not_tracked (code execution, sessions). */
-  kind: 'console_or_workbench' | 'default_workspace' | 'priority_tier_not_in_cost' | 'cost_not_tracked';
+  /**
+   * console_or_workbench (no api key), default_workspace (no workspace), priority_tier_not_in_cost
+   * (Priority Tier usage, absent from the cost API), cost_not_tracked (code execution, sessions),
+   * other_product (claude.ai, Claude Code…: usage of the organization that is not the Messages API).
+   */
+  kind: 'console_or_workbench' | 'default_workspace' | 'priority_tier_not_in_cost' | 'cost_not_tracked' | 'other_product';
+  product?: string;
   requests: number;
   tokens: number;
   costUsd?: string;
@@ -140,6 +145,17 @@ export interface Reconciliation {
   polledAt: string | null;
 }
 
+type Category = 'input' | 'output' | 'cacheWrite' | 'cacheRead' | 'webSearch' | 'other';
+const PRICED_CATEGORIES = ['input', 'output', 'cacheWrite', 'cacheRead', 'webSearch'] as const;
+type PricedCategory = (typeof PRICED_CATEGORIES)[number];
+
+/** Tokens (or web searches) and list cost per category: Anthropic's own rate is list ÷ quantity. */
+type Rates = Record<PricedCategory, { quantity: bigint; list: Atto }>;
+
+function emptyRates(): Rates {
+  return { input: { quantity: 0n, list: 0n }, output: { quantity: 0n, list: 0n }, cacheWrite: { quantity: 0n, list: 0n }, cacheRead: { quantity: 0n, list: 0n }, webSearch: { quantity: 0n, list: 0n } };
+}
+
 interface AnthropicDayModel {
   requests: number;
   uncached: number;
@@ -149,11 +165,9 @@ interface AnthropicDayModel {
   webSearch: number;
   cost: Atto;
   list: Atto;
-  /** List cost per category, for pricing the tracked tokens at Anthropic's own rates. */
-  listByCategory: Record<Category, Atto>;
+  /** Per service tier (priority left out: its cost is not in the cost API). */
+  rates: Map<string, Rates>;
 }
-
-type Category = 'input' | 'output' | 'cacheWrite' | 'cacheRead' | 'webSearch' | 'other';
 
 function categoryOf(row: AnthropicCostRow): Category {
   if (row.costType === 'web_search') return 'webSearch';
@@ -173,8 +187,17 @@ function categoryOf(row: AnthropicCostRow): Category {
   }
 }
 
+const isPriority = (tier: string | null) => tier === 'priority' || tier === 'priority_on_demand';
+const tierOf = (tier: string | null | undefined) => tier ?? 'standard';
+
 function emptyAnthropic(): AnthropicDayModel {
-  return { requests: 0, uncached: 0, output: 0, cacheWrite: 0, cacheRead: 0, webSearch: 0, cost: 0n, list: 0n, listByCategory: { input: 0n, output: 0n, cacheWrite: 0n, cacheRead: 0n, webSearch: 0n, other: 0n } };
+  return { requests: 0, uncached: 0, output: 0, cacheWrite: 0, cacheRead: 0, webSearch: 0, cost: 0n, list: 0n, rates: new Map() };
+}
+
+function ratesFor(entry: AnthropicDayModel, tier: string): Rates {
+  let rates = entry.rates.get(tier);
+  if (!rates) entry.rates.set(tier, (rates = emptyRates()));
+  return rates;
 }
 
 /** Signed percent with one decimal, rounded half away from zero. */
@@ -183,22 +206,40 @@ function signedPercent(numerator: bigint, denominator: bigint): number {
   return Number((scaled + (scaled >= 0n ? 1n : -1n)) / 2n) / 10;
 }
 
-/** What the tracked tokens cost at Anthropic's own list rates of that day and model. */
-function expectedListCost(tracked: UsageTotals, anthropic: AnthropicDayModel): Atto | undefined {
-  const pairs: [number, number, Atto][] = [
-    [tracked.inputTokens, anthropic.uncached, anthropic.listByCategory.input],
-    [tracked.outputTokens, anthropic.output, anthropic.listByCategory.output],
-    [tracked.cacheCreationInputTokens, anthropic.cacheWrite, anthropic.listByCategory.cacheWrite],
-    [tracked.cacheReadInputTokens, anthropic.cacheRead, anthropic.listByCategory.cacheRead],
-    [tracked.webSearchRequests, anthropic.webSearch, anthropic.listByCategory.webSearch],
-  ];
-  let expected = 0n;
-  for (const [ours, theirs, list] of pairs) {
-    if (ours === 0) continue;
-    if (theirs === 0) return undefined;
-    expected += (BigInt(ours) * list) / BigInt(theirs);
+function trackedQuantities(totals: UsageTotals): Record<PricedCategory, bigint> {
+  return { input: BigInt(totals.inputTokens), output: BigInt(totals.outputTokens), cacheWrite: BigInt(totals.cacheCreationInputTokens), cacheRead: BigInt(totals.cacheReadInputTokens), webSearch: BigInt(totals.webSearchRequests) };
+}
+
+/**
+ * Drift "over the requests both saw": tracked usage of each service tier priced at Anthropic's own
+ * list rates of that day, model and tier (list cost ÷ quantity per category; a tier without a rate
+ * for a category uses the model's rate across tiers), compared with tracked cost. Priority Tier is
+ * left out on both sides: the cost API does not report it.
+ */
+function driftBasis(trackedByTier: Map<string, UsageTotals>, anthropic: AnthropicDayModel): { tracked: Atto; expected: Atto } | undefined {
+  const blended = emptyRates();
+  for (const rates of anthropic.rates.values()) {
+    for (const category of PRICED_CATEGORIES) {
+      blended[category].quantity += rates[category].quantity;
+      blended[category].list += rates[category].list;
+    }
   }
-  return expected;
+  let tracked = 0n;
+  let expected = 0n;
+  for (const [tier, totals] of trackedByTier) {
+    if (isPriority(tier)) continue;
+    const rates = anthropic.rates.get(tier);
+    const quantities = trackedQuantities(totals);
+    for (const category of PRICED_CATEGORIES) {
+      const ours = quantities[category];
+      if (ours === 0n) continue;
+      const rate = rates && rates[category].quantity > 0n ? rates[category] : blended[category];
+      if (rate.quantity === 0n) return undefined;
+      expected += (ours * rate.list) / rate.quantity;
+    }
+    tracked += totals.costUsd;
+  }
+  return expected > 0n ? { tracked, expected } : undefined;
 }
 
 function figures(totals: UsageTotals): ReconciliationFigures {
@@ -221,7 +262,9 @@ export function parseReconciliationQuery(params: Record<string, string | undefin
 /**
  * Tracked usage beside Anthropic's own figures, per day (in the configured zone; an hour bucket
  * counts for the day it starts in) and model (ids normalised through the price catalog, so
- * `claude-sonnet-4-5` and `claude-sonnet-4-5-20250929` meet). See CONTRACT §3.4.
+ * `claude-sonnet-4-5` and `claude-sonnet-4-5-20250929` meet). See CONTRACT §3.4. Anthropic's
+ * figures are those of the Messages API products; other products of the organization, and costs
+ * with no token counterpart, are listed in `unattributed`.
  */
 export async function getReconciliation(range: { from: string; to: string }, deps: ReconciliationDeps): Promise<Reconciliation> {
   const days: string[] = [];
@@ -229,14 +272,20 @@ export async function getReconciliation(range: { from: string; to: string }, dep
   const timeZone = deps.settings.timezone;
   const canonical = (model: string | null) => (model === null ? '(unknown)' : (deps.engine.catalog.findModel(model)?.model ?? model));
 
-  const trackedRows = await readDayRows(days, deps);
   const tracked = new Map<string, UsageTotals>();
-  for (const [day, dimensions] of trackedRows) {
+  const trackedTiers = new Map<string, Map<string, UsageTotals>>();
+  for (const [day, dimensions] of await readDayRows(days, deps)) {
     for (const [dimension, totals] of dimensions) {
-      if (!dimension.startsWith('model#')) continue;
-      const key = `${day}\u0000${canonical(dimension.slice('model#'.length))}`;
-      const sum = tracked.get(key) ?? emptyTotals();
-      tracked.set(key, mergeInto(sum, totals));
+      if (dimension.startsWith('model#')) {
+        const key = `${day}\u0000${canonical(dimension.slice('model#'.length))}`;
+        tracked.set(key, mergeInto(tracked.get(key) ?? emptyTotals(), totals));
+      } else if (dimension.startsWith('tier#')) {
+        const [, tier, model] = /^tier#([^#]*)#(.*)$/.exec(dimension) ?? [];
+        const key = `${day}\u0000${canonical(model ?? '')}`;
+        const tiers = trackedTiers.get(key) ?? new Map<string, UsageTotals>();
+        tiers.set(tier!, mergeInto(tiers.get(tier!) ?? emptyTotals(), totals));
+        trackedTiers.set(key, tiers);
+      }
     }
   }
 
@@ -245,79 +294,87 @@ export async function getReconciliation(range: { from: string; to: string }, dep
   const stored = await deps.anthropicStore.rowsBetween(floorHour(start), end);
   const anthropic = new Map<string, AnthropicDayModel>();
   const unattributed = new Map<string, UnattributedLine>();
-  const at = (row: { hour: string; model: string | null }) => {
+  const place = (row: { hour: string; model: string | null }) => {
     const day = dayOf(Date.parse(row.hour), timeZone);
     return days.includes(day) ? { day, key: `${day}\u0000${canonical(row.model)}` } : undefined;
   };
-  const note = (day: string, model: string | null, kind: UnattributedLine['kind'], requests: number, tokens: number) => {
-    const key = `${day}\u0000${model}\u0000${kind}`;
-    const line = unattributed.get(key) ?? { date: day, model: model === null ? null : canonical(model), kind, requests: 0, tokens: 0 };
+  const note = (day: string, model: string | null, kind: UnattributedLine['kind'], requests: number, tokens: number, cost?: Atto, product?: string) => {
+    const key = `${day}\u0000${model}\u0000${kind}\u0000${product ?? ''}`;
+    const line: UnattributedLine = unattributed.get(key) ?? { date: day, model: model === null ? null : canonical(model), kind, ...(product ? { product } : {}), requests: 0, tokens: 0 };
     line.requests += requests;
     line.tokens += tokens;
+    if (cost !== undefined) line.costUsd = formatUsd((line.costUsd === undefined ? 0n : usdToAtto(line.costUsd)) + cost);
     unattributed.set(key, line);
   };
   for (const row of stored.usage) {
-    const place = at(row);
-    if (!place) continue;
-    const entry = anthropic.get(place.key) ?? emptyAnthropic();
+    const at = place(row);
+    if (!at) continue;
+    if (!API_PRODUCTS.has(row.product)) {
+      note(at.day, row.model, 'other_product', row.requests, usageTokens(row), undefined, row.product!);
+      continue;
+    }
+    const entry = anthropic.get(at.key) ?? emptyAnthropic();
     entry.requests += row.requests;
     entry.uncached += row.uncachedInputTokens;
     entry.output += row.outputTokens;
     entry.cacheWrite += row.cacheWrite5mTokens + row.cacheWrite1hTokens;
     entry.cacheRead += row.cacheReadInputTokens;
     entry.webSearch += row.webSearchRequests;
-    anthropic.set(place.key, entry);
-    if (row.apiKeyId === null) note(place.day, row.model, 'console_or_workbench', row.requests, usageTokens(row));
-    if (row.workspaceId === null) note(place.day, row.model, 'default_workspace', row.requests, usageTokens(row));
-    if (row.serviceTier === 'priority' || row.serviceTier === 'priority_on_demand') note(place.day, row.model, 'priority_tier_not_in_cost', row.requests, usageTokens(row));
+    if (!isPriority(row.serviceTier)) {
+      const rates = ratesFor(entry, tierOf(row.serviceTier));
+      rates.input.quantity += BigInt(row.uncachedInputTokens);
+      rates.output.quantity += BigInt(row.outputTokens);
+      rates.cacheWrite.quantity += BigInt(row.cacheWrite5mTokens + row.cacheWrite1hTokens);
+      rates.cacheRead.quantity += BigInt(row.cacheReadInputTokens);
+      rates.webSearch.quantity += BigInt(row.webSearchRequests);
+    }
+    anthropic.set(at.key, entry);
+    if (row.apiKeyId === null) note(at.day, row.model, 'console_or_workbench', row.requests, usageTokens(row));
+    if (row.workspaceId === null) note(at.day, row.model, 'default_workspace', row.requests, usageTokens(row));
+    if (isPriority(row.serviceTier)) note(at.day, row.model, 'priority_tier_not_in_cost', row.requests, usageTokens(row));
   }
-  const notTrackedCost = new Map<string, Atto>();
   for (const row of stored.cost) {
-    const place = at(row);
-    if (!place) continue;
+    const at = place(row);
+    if (!at) continue;
     const amount = centsToAtto(row.amountCents);
     const list = centsToAtto(row.listAmountCents);
-    // Code execution and session costs have no token counterpart in tracked usage: a line of their own.
-    if (categoryOf(row) === 'other') {
-      notTrackedCost.set(`${place.day}\u0000${row.model}`, (notTrackedCost.get(`${place.day}\u0000${row.model}`) ?? 0n) + amount);
+    const category = categoryOf(row);
+    if (!API_PRODUCTS.has(row.product)) {
+      note(at.day, row.model, 'other_product', 0, 0, amount, row.product!);
       continue;
     }
-    const entry = anthropic.get(place.key) ?? emptyAnthropic();
+    // Code execution and session costs have no token counterpart in tracked usage: a line of their own.
+    if (category === 'other') {
+      note(at.day, row.model, 'cost_not_tracked', 0, 0, amount);
+      continue;
+    }
+    const entry = anthropic.get(at.key) ?? emptyAnthropic();
     entry.cost += amount;
     entry.list += list;
-    entry.listByCategory[categoryOf(row)] += list;
-    anthropic.set(place.key, entry);
-  }
-  for (const [key, cost] of notTrackedCost) {
-    const [day, model] = key.split('\u0000') as [string, string];
-    unattributed.set(`${key}\u0000cost`, { date: day, model: model === 'null' ? null : canonical(model), kind: 'cost_not_tracked', requests: 0, tokens: 0, costUsd: formatUsd(cost) });
+    ratesFor(entry, tierOf(row.serviceTier))[category].list += list;
+    anthropic.set(at.key, entry);
   }
 
   const rows: ReconciliationRow[] = [];
-  let trackedCost = 0n;
-  let theirCost = 0n;
-  let theirList = 0n;
-  let trackedTokens = 0n;
-  let theirTokens = 0n;
-  let expectedTotal = 0n;
-  let trackedPriced = 0n;
+  const sum = { trackedCost: 0n, theirCost: 0n, theirList: 0n, trackedTokens: 0n, theirTokens: 0n, driftTracked: 0n, driftExpected: 0n };
   for (const key of [...new Set([...tracked.keys(), ...anthropic.keys()])].sort()) {
     const [date, model] = key.split('\u0000') as [string, string];
     const ours = tracked.get(key) ?? emptyTotals();
     const theirs = anthropic.get(key);
     const ourTokens = BigInt(limitTokens(ours));
     const their = theirs ? BigInt(theirs.uncached + theirs.output + theirs.cacheWrite + theirs.cacheRead) : 0n;
-    const expected = theirs ? expectedListCost(ours, theirs) : undefined;
-    trackedCost += ours.costUsd;
-    trackedTokens += ourTokens;
+    // Days rolled up before per-tier rows existed count as standard.
+    const basis = theirs ? driftBasis(trackedTiers.get(key) ?? new Map([['standard', ours]]), theirs) : undefined;
+    sum.trackedCost += ours.costUsd;
+    sum.trackedTokens += ourTokens;
     if (theirs) {
-      theirCost += theirs.cost;
-      theirList += theirs.list;
-      theirTokens += their;
-      if (expected !== undefined && expected > 0n) {
-        expectedTotal += expected;
-        trackedPriced += ours.costUsd;
-      }
+      sum.theirCost += theirs.cost;
+      sum.theirList += theirs.list;
+      sum.theirTokens += their;
+    }
+    if (basis) {
+      sum.driftTracked += basis.tracked;
+      sum.driftExpected += basis.expected;
     }
     rows.push({
       date,
@@ -327,7 +384,7 @@ export async function getReconciliation(range: { from: string; to: string }, dep
         ? { requests: theirs.requests, inputTokens: theirs.uncached, outputTokens: theirs.output, cacheCreationInputTokens: theirs.cacheWrite, cacheReadInputTokens: theirs.cacheRead, costUsd: formatUsd(theirs.cost), listCostUsd: formatUsd(theirs.list), webSearchRequests: theirs.webSearch }
         : null,
       coveragePct: theirs && their > 0n ? percentOf(ourTokens, their) : null,
-      costDriftPct: expected !== undefined && expected > 0n ? signedPercent(ours.costUsd - expected, expected) : null,
+      costDriftPct: basis ? signedPercent(basis.tracked - basis.expected, basis.expected) : null,
     });
   }
   const poll = await deps.anthropicStore.lastPoll();
@@ -335,13 +392,13 @@ export async function getReconciliation(range: { from: string; to: string }, dep
     ...range,
     rows,
     totals: {
-      trackedCostUsd: formatUsd(trackedCost),
-      anthropicCostUsd: formatUsd(theirCost),
-      anthropicListCostUsd: formatUsd(theirList),
-      coveragePct: theirTokens > 0n ? percentOf(trackedTokens, theirTokens) : null,
-      costDriftPct: expectedTotal > 0n ? signedPercent(trackedPriced - expectedTotal, expectedTotal) : null,
+      trackedCostUsd: formatUsd(sum.trackedCost),
+      anthropicCostUsd: formatUsd(sum.theirCost),
+      anthropicListCostUsd: formatUsd(sum.theirList),
+      coveragePct: sum.theirTokens > 0n ? percentOf(sum.trackedTokens, sum.theirTokens) : null,
+      costDriftPct: sum.driftExpected > 0n ? signedPercent(sum.driftTracked - sum.driftExpected, sum.driftExpected) : null,
     },
-    unattributed: [...unattributed.values()].sort((a, b) => (a.date + a.kind + a.model < b.date + b.kind + b.model ? -1 : 1)),
+    unattributed: [...unattributed.values()].sort((a, b) => (`${a.date}${a.kind}${a.model}${a.product ?? ''}` < `${b.date}${b.kind}${b.model}${b.product ?? ''}` ? -1 : 1)),
     dataAsOf: poll ? (poll.dataRefreshedAt ?? poll.polledAt) : null,
     polledAt: poll?.polledAt ?? null,
   };

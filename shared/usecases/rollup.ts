@@ -2,7 +2,7 @@ import { dayOf } from '../domain/time.js';
 import type { UsageEvent } from '../domain/usage.js';
 import { addToTotals, emptyTotals } from '../domain/usageTotals.js';
 import type { CostEngine } from '../pricing/priceUsage.js';
-import { modelDimension, tagDimension, TOTAL_DIMENSION } from '../storage/keys.js';
+import { modelDimension, tagDimension, tierDimension, TOTAL_DIMENSION } from '../storage/keys.js';
 import type { SummaryRow } from './ports.js';
 import type { Budget } from '../domain/budgets.js';
 
@@ -13,9 +13,9 @@ export interface RollupSettings {
   budgets?: readonly Pick<Budget, 'dimension' | 'matches'>[];
 }
 
-/** The summary rows one event adds to: its day's total, its model, each configured tag and each filtered budget it matches. */
+/** The summary rows one event adds to: its day's total, its model, its model in its service tier (for reconciliation), each configured tag and each filtered budget it matches. */
 export function dimensionsOf(event: UsageEvent, settings: Pick<RollupSettings, 'groupByTags' | 'budgets'>): string[] {
-  const dimensions = [TOTAL_DIMENSION, modelDimension(event.model), ...settings.groupByTags.map((name) => tagDimension(name, event.tags?.[name]))];
+  const dimensions = [TOTAL_DIMENSION, modelDimension(event.model), tierDimension(event.usage.service_tier ?? 'standard', event.model), ...settings.groupByTags.map((name) => tagDimension(name, event.tags?.[name]))];
   for (const budget of settings.budgets ?? []) if (budget.matches?.(event)) dimensions.push(budget.dimension);
   return dimensions;
 }

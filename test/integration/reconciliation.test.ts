@@ -109,7 +109,8 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
     expect(reconciliation.dataAsOf).toBe('2026-12-04T10:00:00Z');
     const usageCalls = api.requests.filter((request) => request.path === '/v1/organizations/analytics/usage');
     expect(usageCalls.length).toBeGreaterThanOrEqual(4); // 3 rows in pages of 2, twice
-    expect(usageCalls[0]!.query.getAll('group_by[]')).toEqual(['model', 'api_key_id', 'workspace_id', 'service_tier', 'inference_geo']);
+    expect(usageCalls[0]!.query.getAll('group_by[]')).toEqual(['model', 'api_key_id', 'workspace_id', 'service_tier', 'product']);
+    expect(usageCalls[0]!.query.get('order_by')).toBe('time');
     expect(usageCalls[0]!.headers['anthropic-beta']).toContain('analytics-usage-cost-2026-08-24');
   });
 
@@ -147,6 +148,35 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
 
     // Assess
     expect(balance.rateLimits).toEqual([{ model: 'claude-sonnet-4-5', seenAt: '2026-12-04T10:02:00.000Z', limits: { 'anthropic-ratelimit-tokens-remaining': '85000', 'anthropic-ratelimit-tokens-limit': '96000' } }]);
+  });
+
+  test('drift prices each service tier at its own rate, and other products of the organization are lines of their own', async () => {
+    // Prepare: tokmon tracks 100,000 batch Sonnet 4.5 input tokens ($0.15 at $1.50/M); Anthropic also saw 100,000
+    // standard input tokens from an untracked job ($0.30), and 50,000 tokens of Claude Code usage
+    api.usage = [
+      usageRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', { input: 100_000, requests: 10 }, { service_tier: 'batch' }),
+      usageRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', { input: 100_000, requests: 10 }),
+      usageRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', { input: 50_000, requests: 5 }, { product: 'claude_code' }),
+    ];
+    api.cost = [
+      costRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', 'uncached_input_tokens', '15', '15', 'tokens', { service_tier: 'batch' }),
+      costRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', 'uncached_input_tokens', '30'),
+      costRow('2026-12-03T09:00:00Z', 'claude-sonnet-4-5', 'uncached_input_tokens', '15', '15', 'tokens', { product: 'claude_code' }),
+    ];
+    api.pageSize = 1000;
+    const clock = new TestClock(NOW);
+    const { deps } = await pollerDeps(clock);
+    await recordEvents([{ id: 'b1', timestamp: '2026-12-03T09:30:00Z', model: 'claude-sonnet-4-5', usage: { input_tokens: 100_000, output_tokens: 0, service_tier: 'batch' } }], deps);
+    await pollAnthropic(deps);
+
+    // Act
+    const reconciliation = await getReconciliation({ from: '2026-12-03', to: '2026-12-03' }, deps);
+
+    // Assess: a blended rate ($2.25/M) would have shown −33.3%; per tier it is exact
+    expect(reconciliation.rows).toMatchObject([{ model: 'claude-sonnet-4-5', tracked: { costUsd: '0.150000' }, anthropic: { inputTokens: 200_000, costUsd: '0.450000' }, coveragePct: 50, costDriftPct: 0 }]);
+    expect(reconciliation.unattributed).toEqual([
+      { date: '2026-12-03', model: 'claude-sonnet-4-5', kind: 'other_product', product: 'claude_code', requests: 5, tokens: 50_000, costUsd: '0.150000' },
+    ]);
   });
 
   test('late data that changes between polls replaces the stored buckets instead of adding to them', async () => {

@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 /** One usage row as the analytics API returns it (dimensions not grouped by are null). */
 export interface FakeUsageRow {
   starting_at: string;
-  group: Partial<Record<'model' | 'api_key_id' | 'workspace_id' | 'service_tier' | 'inference_geo', string | null>>;
+  group: Partial<Record<'model' | 'api_key_id' | 'workspace_id' | 'service_tier' | 'inference_geo' | 'product', string | null>>;
   usage: { uncached_input_tokens: number; cache_read_input_tokens: number; cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number }; output_tokens: number; server_tool_use: { web_search_requests: number }; requests: number };
 }
 
 export interface FakeCostRow {
   starting_at: string;
-  group: Partial<Record<'model' | 'cost_type' | 'token_type', string | null>>;
+  group: Partial<Record<'model' | 'cost_type' | 'token_type' | 'service_tier' | 'product', string | null>>;
   cost: { amount: string; list_amount: string; currency?: string; requests?: number | null };
 }
 
@@ -93,10 +93,12 @@ export async function startFakeAdminApi(adminKey = 'sk-ant-admin01-test-key-0000
     const to = Date.parse(url.searchParams.get('ending_at') ?? new Date(from + 31 * 86_400_000).toISOString());
     const groupBy = url.searchParams.getAll('group_by[]');
     const width = url.searchParams.get('time_bucket_width');
-    const rows = (kind === 'usage' ? api.usage : api.cost).filter((row) => {
-      const at = Date.parse(row.starting_at);
-      return at >= from && at < to;
-    });
+    const rows = (kind === 'usage' ? api.usage : api.cost)
+      .filter((row) => {
+        const at = Date.parse(row.starting_at);
+        return at >= from && at < to;
+      })
+      .sort((a, b) => (url.searchParams.get('order_by') === 'time' ? Date.parse(a.starting_at) - Date.parse(b.starting_at) : 0) * (url.searchParams.get('order') === 'desc' ? -1 : 1));
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), api.pageSize);
     const offset = Number(Buffer.from(url.searchParams.get('page') ?? 'MA==', 'base64').toString('utf8'));
     const page = rows.slice(offset, offset + limit).map((row) => ({
@@ -121,7 +123,7 @@ export async function startFakeAdminApi(adminKey = 'sk-ant-admin01-test-key-0000
 export function usageRow(hour: string, model: string, tokens: { input?: number; output?: number; write5m?: number; write1h?: number; read?: number; requests?: number; webSearch?: number }, group: FakeUsageRow['group'] = {}): FakeUsageRow {
   return {
     starting_at: hour,
-    group: { model, api_key_id: 'apikey_01', workspace_id: 'wrkspc_01', service_tier: 'standard', inference_geo: 'global', ...group },
+    group: { model, api_key_id: 'apikey_01', workspace_id: 'wrkspc_01', service_tier: 'standard', inference_geo: 'global', product: 'messages_api', ...group },
     usage: {
       uncached_input_tokens: tokens.input ?? 0,
       cache_read_input_tokens: tokens.read ?? 0,
@@ -133,6 +135,6 @@ export function usageRow(hour: string, model: string, tokens: { input?: number; 
   };
 }
 
-export function costRow(hour: string, model: string | null, tokenType: string | null, amountCents: string, listAmountCents = amountCents, costType = 'tokens'): FakeCostRow {
-  return { starting_at: hour, group: { model, cost_type: costType, token_type: tokenType }, cost: { amount: amountCents, list_amount: listAmountCents } };
+export function costRow(hour: string, model: string | null, tokenType: string | null, amountCents: string, listAmountCents = amountCents, costType = 'tokens', group: FakeCostRow['group'] = {}): FakeCostRow {
+  return { starting_at: hour, group: { model, cost_type: costType, token_type: tokenType, service_tier: 'standard', product: 'messages_api', ...group }, cost: { amount: amountCents, list_amount: listAmountCents } };
 }

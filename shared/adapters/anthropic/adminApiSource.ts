@@ -1,10 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { AnthropicCostRow, AnthropicUsageRow } from '../../domain/anthropicReport.js';
+import { normaliseCents, type AnthropicCostRow, type AnthropicUsageRow } from '../../domain/anthropicReport.js';
 import type { AnthropicReport, AnthropicReportSource, SpendLimit } from '../../usecases/ports.js';
 
-/** At most 5 dimensions per query; these are the ones reconciliation and attribution need. */
-export const USAGE_GROUP_BY = ['model', 'api_key_id', 'workspace_id', 'service_tier', 'inference_geo'] as const;
-export const COST_GROUP_BY = ['model', 'cost_type', 'token_type'] as const;
+/**
+ * At most 5 dimensions per query; these are the ones reconciliation and attribution need: the
+ * service tier prices batch apart from standard, the product separates API usage (trackable) from
+ * claude.ai or Claude Code usage of the same organization.
+ */
+export const USAGE_GROUP_BY = ['model', 'api_key_id', 'workspace_id', 'service_tier', 'product'] as const;
+export const COST_GROUP_BY = ['model', 'service_tier', 'product', 'cost_type', 'token_type'] as const;
 const PAGE_SIZE = 1000;
 
 interface Page<Item> {
@@ -34,7 +38,8 @@ export class AdminApiSource implements AnthropicReportSource {
   private readonly client: Anthropic;
 
   constructor(adminKey: string, options: { baseURL?: string; maxRetries?: number; timeoutMs?: number } = {}) {
-    this.client = new Anthropic({ apiKey: adminKey, baseURL: options.baseURL, maxRetries: options.maxRetries ?? 4, timeout: options.timeoutMs ?? 60_000, logLevel: 'off' });
+    // authToken null: an ANTHROPIC_AUTH_TOKEN in the environment must not ride along with the admin key.
+    this.client = new Anthropic({ apiKey: adminKey, authToken: null, baseURL: options.baseURL, maxRetries: options.maxRetries ?? 4, timeout: options.timeoutMs ?? 60_000, logLevel: 'off' });
   }
 
   async fetch(from: string, to: string): Promise<AnthropicReport> {
@@ -43,7 +48,8 @@ export class AdminApiSource implements AnthropicReportSource {
       if (at && (!dataRefreshedAt || at > dataRefreshedAt)) dataRefreshedAt = at;
     };
     const analytics = this.client.beta.organization.analytics;
-    const range = { starting_at: from, ending_at: to, time_bucket_width: '1h' as const, limit: PAGE_SIZE };
+    // Oldest first: rows that change while pages are read cannot move across a page boundary the way they could when sorted by size.
+    const range = { starting_at: from, ending_at: to, time_bucket_width: '1h' as const, limit: PAGE_SIZE, order_by: 'time' as const, order: 'asc' as const };
     const [usageItems, costItems] = await Promise.all([
       allPages(analytics.usage.list({ ...range, group_by: [...USAGE_GROUP_BY] }) as unknown as Promise<Page<UsageItem>>, refreshed),
       allPages(analytics.cost.list({ ...range, group_by: [...COST_GROUP_BY] }) as unknown as Promise<Page<CostItem>>, refreshed),
@@ -109,7 +115,7 @@ function usageRow(item: UsageItem): AnthropicUsageRow {
     apiKeyId: text(item.group.api_key_id),
     workspaceId: text(item.group.workspace_id),
     serviceTier: text(item.group.service_tier),
-    inferenceGeo: text(item.group.inference_geo),
+    product: text(item.group.product),
     requests: usage.requests ?? 0,
     uncachedInputTokens: usage.uncached_input_tokens,
     cacheReadInputTokens: usage.cache_read_input_tokens,
@@ -124,9 +130,11 @@ function costRow(item: CostItem): AnthropicCostRow {
   return {
     hour: hourOf(item.starting_at),
     model: text(item.group.model),
+    serviceTier: text(item.group.service_tier),
+    product: text(item.group.product),
     costType: text(item.group.cost_type),
     tokenType: text(item.group.token_type),
-    amountCents: item.cost.amount,
-    listAmountCents: item.cost.list_amount,
+    amountCents: normaliseCents(item.cost.amount),
+    listAmountCents: normaliseCents(item.cost.list_amount),
   };
 }

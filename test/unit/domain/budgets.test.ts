@@ -51,9 +51,9 @@ describe('budgets from the configuration', () => {
 
     // Assess
     expect(dimensions).toEqual([
-      ['total', 'model#claude-opus-4-5', 'budget#chat-opus'],
-      ['total', 'model#claude-opus-4-5'],
-      ['total', 'model#claude-sonnet-4-5'],
+      ['total', 'model#claude-opus-4-5', 'tier#standard#claude-opus-4-5', 'budget#chat-opus'],
+      ['total', 'model#claude-opus-4-5', 'tier#standard#claude-opus-4-5'],
+      ['total', 'model#claude-sonnet-4-5', 'tier#standard#claude-sonnet-4-5'],
     ]);
   });
 
