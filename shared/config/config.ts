@@ -10,6 +10,8 @@ const positiveUsd = z
   .max(1e12, { error: 'must be below 1,000,000,000,000' })
   .refine((value) => /^\d+(\.\d{1,6})?$/.test(String(value)), { error: 'use at most 6 decimal places' });
 
+const RESERVED_BUDGET_NAMES = new Set(['daily_limit', 'monthly_limit', 'daily_cost_limit_usd', 'monthly_cost_limit_usd']);
+
 const timezone = z.string().refine(
   (zone) => {
     try {
@@ -60,7 +62,11 @@ export const tokenMonitoringSchema = z.strictObject({
   budgets: z
     .array(budgetSchema)
     .default([])
-    .refine((budgets) => new Set(budgets.map((budget) => budget.name)).size === budgets.length, { error: 'budget names must be unique' }),
+    .refine((budgets) => new Set(budgets.map((budget) => budget.name)).size === budgets.length, { error: 'budget names must be unique' })
+    // Notification ids carry the budget name: a budget must not share one with a built-in limit or alert.
+    .refine((budgets) => budgets.every((budget) => !RESERVED_BUDGET_NAMES.has(budget.name) && !budget.name.startsWith('reconciliation_')), {
+      error: 'daily_limit, monthly_limit, daily_cost_limit_usd, monthly_cost_limit_usd and reconciliation_* are reserved names',
+    }),
   alerts: z
     .strictObject({
       email: z.array(z.email({ error: 'expected an email address' })).default([]),

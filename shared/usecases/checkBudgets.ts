@@ -165,7 +165,8 @@ export async function checkBudgets(deps: BudgetCheckDeps & { smsDailyCap: number
       }
     }
   }
-  const months = [...new Set(periods.map((period) => period.id.slice(0, 7)))];
+  // Last month too, always: a claim left unsent on the last day of a month must not be stranded.
+  const months = [today.slice(0, 7), previousMonth(today.slice(0, 7))];
   for (const { id, outcome } of await publishStaleClaims(months, notify)) (outcome === 'published' ? result.republished : result.failed).push(id);
   return result;
 }

@@ -30,7 +30,17 @@ async function publishClaim(claim: NotificationClaim, deps: NotifyDeps): Promise
     log('error', 'notification not published', { id: notification.id, error: (error as Error).name, message: (error as Error).message });
     return 'failed';
   }
-  await deps.ledger.markSent(claim, deps.clock.now());
+  // Published: a failing mark must not fail the run (its other notifications still go out). One
+  // retry; if it still fails the claim is taken over after the lease and sent a second time.
+  try {
+    await deps.ledger.markSent(claim, deps.clock.now());
+  } catch {
+    try {
+      await deps.ledger.markSent(claim, deps.clock.now());
+    } catch (error) {
+      log('error', 'published notification not marked sent; it may be sent again', { id: notification.id, error: (error as Error).name });
+    }
+  }
   return 'published';
 }
 

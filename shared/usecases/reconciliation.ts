@@ -82,7 +82,13 @@ export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): 
   const owner = randomUUID();
   if (!(await deps.anthropicStore.acquireLock(owner, now, POLL_LOCK_MS))) return { ...result, reason: 'another poll is running' };
   try {
-    const report = await source.fetch(range.from, range.to).catch(upstreamError);
+    // The current hour's bucket is asked for up to now, not into the future.
+    const report = await source.fetch(range.from, new Date(Math.min(to, now)).toISOString()).catch(upstreamError);
+    if (report.usage.length === 0 && report.cost.length === 0) {
+      const stored = await deps.anthropicStore.rowsBetween(from, to);
+      // Anthropic does not retract a whole window of usage: an empty answer over stored data is a glitch, not news.
+      if (stored.usage.length + stored.cost.length > 0) return { ...result, reason: 'Anthropic returned no rows for hours that had data; the stored figures were kept' };
+    }
     const replaced = await deps.anthropicStore.replaceHours(from, to, report);
     const spendLimits = backfill ? undefined : await source.spendLimits().catch(() => undefined);
     const previous = await deps.anthropicStore.lastPoll();

@@ -8,6 +8,7 @@ import { groupsOf, limitsFor, readDayRows, totalsByDimension, type SummaryDeps, 
 import { notifyOnce, type DeliveryOutcome, type NotifyDeps } from './notify.js';
 import type { AnthropicReportStore, ForecastSnapshot, ForecastStore, ReportNotification } from './ports.js';
 import { getReconciliation } from './reconciliation.js';
+import { log } from '../runtime/log.js';
 
 export type ReportKind = 'daily' | 'monthly';
 
@@ -105,7 +106,17 @@ export async function buildReport(kind: ReportKind, period: string, deps: Report
   };
 }
 
+/** Best effort: a report goes out even when Anthropic's figures cannot be read. */
 async function anthropicFigures(days: string[], deps: ReportDeps): Promise<PeriodReport['anthropic']> {
+  try {
+    return await readAnthropicFigures(days, deps);
+  } catch (error) {
+    log('error', "report without Anthropic's figures", { error: (error as Error).name, message: (error as Error).message });
+    return null;
+  }
+}
+
+async function readAnthropicFigures(days: string[], deps: ReportDeps): Promise<PeriodReport['anthropic']> {
   if (!deps.anthropicStore || !(await deps.anthropicStore.lastPoll())) return null;
   const reconciliation = await getReconciliation({ from: days[0]!, to: days[days.length - 1]! }, { ...deps, anthropicStore: deps.anthropicStore });
   if (!reconciliation.rows.some((row) => row.anthropic)) return null;

@@ -26,8 +26,10 @@ export class RecordingPublisher implements NotificationPublisher {
 
 /** A ledger whose next `markSent` calls throw, as if the process died right after publishing. */
 export class CrashingLedger implements NotificationLedger {
+  /** How many notifications will fail to be marked sent (every attempt), as if storage died right after publishing. */
   crashBeforeMarkingSent = 0;
   readonly crashed: string[] = [];
+  private failing: string | undefined;
 
   constructor(private readonly inner: NotificationLedger) {}
 
@@ -40,11 +42,14 @@ export class CrashingLedger implements NotificationLedger {
   }
 
   async markSent(claim: NotificationClaim, now: number): Promise<void> {
+    if (this.failing === claim.notification.id) throw new Error('injected: marking sent failed again');
     if (this.crashBeforeMarkingSent > 0) {
       this.crashBeforeMarkingSent -= 1;
+      this.failing = claim.notification.id;
       this.crashed.push(claim.notification.id);
-      throw new Error('injected: crash before marking sent');
+      throw new Error('injected: marking sent failed');
     }
+    this.failing = undefined;
     return this.inner.markSent(claim, now);
   }
 

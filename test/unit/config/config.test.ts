@@ -52,6 +52,10 @@ describe('configuration', () => {
     ['a cost limit with more than 6 decimals', 'token_monitoring:\n  daily_cost_limit_usd: 0.0000001\n', 'token_monitoring.daily_cost_limit_usd: use at most 6 decimal places'],
     ['a retention shorter than 30 days', 'token_monitoring:\n  retention_days: 7\n', 'token_monitoring.retention_days: must be at least 30'],
     ['an SMS number not in E.164', 'token_monitoring:\n  alerts:\n    sms: ["555-0100"]\n', 'token_monitoring.alerts.sms.0: expected a phone number in E.164 form'],
+    ['a budget named like a built-in limit', 'token_monitoring:\n  budgets:\n    - {name: daily_limit, period: day, limit_tokens: 5}\n', 'token_monitoring.budgets: daily_limit, monthly_limit, daily_cost_limit_usd, monthly_cost_limit_usd and reconciliation_* are reserved names'],
+    ['a poll more often than once a minute', 'token_monitoring:\n  admin_api:\n    poll_minutes: 0\n', 'token_monitoring.admin_api.poll_minutes: must be at least 1'],
+    ['a credit without a day', 'token_monitoring:\n  balance:\n    credits:\n      - {date: "Dec 1", amount_usd: 5}\n', 'token_monitoring.balance.credits.0.date: expected a day, YYYY-MM-DD'],
+    ['an unknown key in reports', 'token_monitoring:\n  reports:\n    weekly: true\n', 'token_monitoring.reports: unknown key weekly'],
   ])('refuses %s, naming the key and the problem', (_name, yaml, message) => {
     expect(() => parseConfig(parseYaml(yaml), 'tokmon.yaml')).toThrow(message);
   });
