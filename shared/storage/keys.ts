@@ -13,6 +13,7 @@
  *   ANT#<UTC day> / U#<hour>#<group> | C#<hour>#<group>   Anthropic's usage and cost per hour bucket
  *   ANTPOLL / last | lock                the last Admin-API poll; the lease that keeps polls one at a time
  *   ANTBF / <from>/<to>                  backfill windows already done
+ *   ANTDAY / <YYYY-MM-DD>                Anthropic-reported cost of a local day (for the balance)
  *   RL / <model>                         the newest rate-limit headers clients reported for a model
  * Keys table (`pk`): KEY#<sha-256 of the key>
  */
@@ -106,4 +107,8 @@ export function backfillKey(from: string, to: string): DynamoKey {
 
 export function rateLimitKey(model: string): DynamoKey {
   return { pk: { S: 'RL' }, sk: { S: model } };
+}
+
+export function dayCostKey(day: string): DynamoKey {
+  return { pk: { S: 'ANTDAY' }, sk: { S: day } };
 }

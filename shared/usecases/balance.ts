@@ -1,6 +1,6 @@
-import { centsToAtto, floorHour, HOUR_MS } from '../domain/anthropicReport.js';
+import { centsToAtto } from '../domain/anthropicReport.js';
 import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
-import { dayOf, previousDay, startOfDay } from '../domain/time.js';
+import { dayOf, previousDay } from '../domain/time.js';
 import { AppError } from './errors.js';
 import type { ReconciliationDeps } from './reconciliation.js';
 import type { RateLimitSnapshot } from './ports.js';
@@ -64,20 +64,15 @@ export async function getBalance(deps: ReconciliationDeps): Promise<Balance> {
   const total = credits.reduce((sum, credit) => sum + usdToAtto(String(credit.amount_usd)), 0n);
   balance.credits = { totalUsd: formatUsd(total), since, count: credits.length };
 
-  const start = floorHour(startOfDay(since, timeZone));
-  const stored = await deps.anthropicStore.rowsBetween(start, floorHour(now) + HOUR_MS);
   const today = dayOf(now, timeZone);
+  const costs = await deps.anthropicStore.dayCosts(since, today);
   let burnFrom = today;
   for (let index = 0; index < BURN_DAYS; index++) burnFrom = previousDay(burnFrom);
-  const burnStart = startOfDay(burnFrom, timeZone);
-  const burnEnd = startOfDay(today, timeZone);
   let spent: Atto = 0n;
   let burn: Atto = 0n;
-  for (const row of stored.cost) {
-    const hour = Date.parse(row.hour);
-    const amount = centsToAtto(row.amountCents);
+  for (const [day, amount] of costs) {
     spent += amount;
-    if (hour >= burnStart && hour < burnEnd) burn += amount;
+    if (day >= burnFrom && day < today) burn += amount;
   }
   const remaining = total - spent;
   const perDay = burn / BigInt(BURN_DAYS);
@@ -85,9 +80,6 @@ export async function getBalance(deps: ReconciliationDeps): Promise<Balance> {
   balance.remainingUsd = formatUsd(remaining);
   balance.burnPerDayUsd = formatUsd(perDay);
   balance.daysUntilDepleted = perDay > 0n ? Math.max(0, Number((remaining * 10n) / perDay) / 10) : null;
-  const earliest = stored.cost.reduce((min, row) => Math.min(min, Date.parse(row.hour)), Number.POSITIVE_INFINITY);
-  if (earliest > start + 86_400_000) {
-    notes.push(`No Anthropic cost is stored for the first day(s) since ${since}; run \`tokmon backfill --since ${since}\` so everything since the first credit counts.`);
-  }
+  if (!costs.has(since)) notes.push(`No Anthropic cost is stored for ${since} (the first credit's day); run \`tokmon backfill --since ${since}\` so everything since then counts.`);
   return balance;
 }

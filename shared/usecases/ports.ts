@@ -207,6 +207,11 @@ export interface AnthropicReportStore {
   releaseLock(owner: string): Promise<void>;
   backfilled(from: string, to: string): Promise<boolean>;
   markBackfilled(from: string, to: string, at: string): Promise<void>;
+  /** Whether a poll holds the lease at `now`. */
+  lockHeld(now: number): Promise<boolean>;
+  /** Anthropic-reported cost (post-discount, attodollars) per local day, kept up to date by each poll. */
+  putDayCosts(costs: ReadonlyMap<string, bigint>): Promise<void>;
+  dayCosts(fromDay: string, toDay: string): Promise<Map<string, bigint>>;
 }
 
 /** The newest `anthropic-ratelimit-*` headers a client saw for a model, and when. */

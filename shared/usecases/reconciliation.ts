@@ -90,6 +90,7 @@ export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): 
       if (stored.usage.length + stored.cost.length > 0) return { ...result, reason: 'Anthropic returned no rows for hours that had data; the stored figures were kept' };
     }
     const replaced = await deps.anthropicStore.replaceHours(from, to, report);
+    await deps.anthropicStore.putDayCosts(await dayCostsAround(from, to, deps));
     const spendLimits = backfill ? undefined : await source.spendLimits().catch(() => undefined);
     const previous = await deps.anthropicStore.lastPoll();
     const polledAt = new Date(now).toISOString();
@@ -106,6 +107,21 @@ export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): 
   }
   if (!backfill) result.alerts = await checkReconciliation(previousDay(dayOf(now, deps.settings.timezone)), deps);
   return result;
+}
+
+/** The Anthropic-reported cost of every local day the hours [from, to) touch, from all stored hours of those days. */
+async function dayCostsAround(from: number, to: number, deps: ReconciliationDeps): Promise<Map<string, bigint>> {
+  const timeZone = deps.settings.timezone;
+  const first = dayOf(from, timeZone);
+  const last = dayOf(to - 1, timeZone);
+  const stored = await deps.anthropicStore.rowsBetween(floorHour(startOfDay(first, timeZone)), startOfDay(nextDay(last), timeZone));
+  const costs = new Map<string, bigint>();
+  for (let day = first; day <= last; day = nextDay(day)) costs.set(day, 0n);
+  for (const row of stored.cost) {
+    const day = dayOf(Date.parse(row.hour), timeZone);
+    if (costs.has(day)) costs.set(day, costs.get(day)! + centsToAtto(row.amountCents));
+  }
+  return costs;
 }
 
 export interface ReconciliationFigures {

@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { costGroupKey, usageGroupKey, type AnthropicCostRow, type AnthropicUsageRow } from '../../domain/anthropicReport.js';
-import { anthropicPartition, backfillKey, pollKey } from '../../storage/keys.js';
+import { anthropicPartition, backfillKey, dayCostKey, pollKey } from '../../storage/keys.js';
 import type { AnthropicReport, AnthropicReportStore, PollRecord } from '../../usecases/ports.js';
 import { inParallel } from '../../util/inParallel.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
@@ -127,6 +127,36 @@ export class DynamoAnthropicReportStore implements AnthropicReportStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
     }
+  }
+
+  async lockHeld(now: number): Promise<boolean> {
+    const response = await this.client.send(new GetItemCommand({ TableName: this.tables.summaries, Key: pollKey('lock'), ConsistentRead: true }));
+    return Number(response.Item?.until?.N ?? '0') > now;
+  }
+
+  async putDayCosts(costs: ReadonlyMap<string, bigint>): Promise<void> {
+    await inParallel([...costs], 8, async ([day, atto]) => {
+      await this.client.send(new PutItemCommand({ TableName: this.tables.summaries, Item: { ...dayCostKey(day), atto: { S: atto.toString() } } }));
+    });
+  }
+
+  async dayCosts(fromDay: string, toDay: string): Promise<Map<string, bigint>> {
+    const costs = new Map<string, bigint>();
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.summaries,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': { S: 'ANTDAY' }, ':from': { S: fromDay }, ':to': { S: toDay } },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) costs.set(item.sk!.S!, BigInt(item.atto!.S!));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return costs;
   }
 
   async backfilled(from: string, to: string): Promise<boolean> {
