@@ -1,5 +1,8 @@
 import { callApi, type ApiTarget } from './apiClient.js';
-import { CliError, EXIT_USAGE } from './errors.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+
+const WAIT_MS = 5_000;
+const MAX_WAITS = 72;
 
 const WINDOW_DAYS = 31;
 const DAY_MS = 86_400_000;
@@ -8,6 +11,7 @@ const FIRST_DAY = '2026-01-01';
 
 interface PollResult {
   polled: boolean;
+  queued?: boolean;
   reason?: string;
   from: string;
   to: string;
@@ -54,17 +58,20 @@ export async function runBackfill(target: ApiTarget, since: string, now: number,
   for (const [index, window] of windows.entries()) {
     const query = new URLSearchParams({ from: window.from, to: window.to, resume: 'true' });
     let result = await callApi<PollResult>(target, 'POST', `/v1/jobs/poll?${query}`);
-    // The scheduled poll holds the lease for a few seconds: wait for it rather than skip the window.
-    for (let attempt = 0; !result.polled && result.reason === 'another poll is running' && attempt < 24; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    let queued = false;
+    // On AWS a window is queued for the poller function; locally a scheduled poll may hold the lease for a moment.
+    for (let attempt = 0; !result.polled && (result.queued || result.reason === 'another poll is running'); attempt++) {
+      if (attempt >= MAX_WAITS) throw new CliError(`window ${window.from.slice(0, 10)} → ${window.to.slice(0, 10)} did not finish within ${(MAX_WAITS * WAIT_MS) / 60_000} minutes; run the same backfill again to continue`, EXIT_FAILURE);
+      queued ||= result.queued === true;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
       result = await callApi<PollResult>(target, 'POST', `/v1/jobs/poll?${query}`);
     }
-    if (result.polled) {
+    if (result.polled || queued) {
       summary.polled += 1;
       summary.usageRows += result.usageRows;
       summary.costRows += result.costRows;
     } else summary.skipped += 1;
-    progress(`backfill ${bar(index + 1, windows.length)}  ${window.from.slice(0, 10)} → ${window.to.slice(0, 10)}  ${result.polled ? `${result.usageRows} usage, ${result.costRows} cost rows` : `skipped (${result.reason})`}`);
+    progress(`backfill ${bar(index + 1, windows.length)}  ${window.from.slice(0, 10)} → ${window.to.slice(0, 10)}  ${result.polled ? `${result.usageRows} usage, ${result.costRows} cost rows` : queued ? 'loaded by the poller function' : `skipped (${result.reason})`}`);
   }
   return summary;
 }

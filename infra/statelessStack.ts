@@ -186,13 +186,16 @@ export class TokmonStatelessStack extends Stack {
     props.summariesTable.grant(poller, ...summaryAccess, ...anthropicRowAccess);
     for (const fn of [api, poller]) props.anthropicAdminKeySecret.grantRead(fn);
     for (const fn of [api, aggregator, poller]) topic.grantPublish(fn);
+    // Backfill windows take longer than API Gateway's 30 s: the api function hands them to the poller.
+    api.addEnvironment('TOKMON_POLLER_FUNCTION_NAME', poller.functionName);
+    api.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [poller.functionArn] }));
 
     for (const fn of [ingest, api]) {
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by API Gateway: a failure returns an error to the caller, who retries; nothing is queued.' });
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by API Gateway only.' });
     }
     for (const fn of [aggregator, poller]) {
-      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked by EventBridge Scheduler, whose target has its own retry policy and dead-letter queue.' });
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: 'Invoked by EventBridge Scheduler, whose target has its own retry policy and dead-letter queue; backfill windows the api hands to the poller are resumable and re-requested by the CLI until done.' });
       Validations.of(fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Failed schedule invocations go to the scheduler dead-letter queue; every run is idempotent and the next one catches up.' });
     }
 

@@ -2,18 +2,21 @@ import { anthropicSourceFromEnv } from '../../shared/adapters/anthropic/sourceFr
 import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
 import { log } from '../../shared/runtime/log.js';
 import { AppError } from '../../shared/usecases/errors.js';
-import { JOBS } from '../../shared/runtime/jobs.js';
+import { JOBS, notifyDeps } from '../../shared/runtime/jobs.js';
+import { pollAnthropic } from '../../shared/usecases/reconciliation.js';
 import { configureRuntime, runtime } from '../../shared/runtime/runtime.js';
 
 configureRuntime({ publisher: snsPublisherFromEnv(), anthropic: anthropicSourceFromEnv() });
 
 /**
  * Scheduled every `admin_api.poll_minutes`: re-reads Anthropic's usage and cost for the lookback
- * window and replaces what was stored for it. Safe to run twice or at once (one poll holds a lease).
+ * window and replaces what was stored for it; invoked by the api function with a backfill window.
+ * Safe to run twice or at once (one poll holds a lease).
  */
-export async function handler(): Promise<unknown> {
+export async function handler(input: { from?: string; to?: string; resume?: boolean } = {}): Promise<unknown> {
   try {
-    const result = await JOBS.poll(runtime());
+    // A backfill window handed over by the api function, or the scheduled lookback poll.
+    const result = input.from ? await pollAnthropic(notifyDeps(runtime()), { from: input.from, to: input.to, resume: input.resume === true }) : await JOBS.poll(runtime());
     log('info', 'job poll done', { result });
     return result;
   } catch (error) {

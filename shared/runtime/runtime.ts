@@ -8,7 +8,7 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoApiKeyStore, DynamoEventStore, DynamoSummaryStore } from '../adapters/dynamodb/stores.js';
 import { tableNamesFromEnv } from '../adapters/dynamodb/tables.js';
 import { ApiKeyResolver, type StaticKey } from '../usecases/apiKeys.js';
-import type { AnthropicReportSource, AnthropicReportStore, RateLimitStore, ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
+import type { AnthropicReportSource, AnthropicReportStore, PollDispatcher, RateLimitStore, ApiKeyStore, Clock, EventStore, ForecastStore, NotificationLedger, NotificationPublisher, SummaryStore } from '../usecases/ports.js';
 import { DynamoAnthropicReportStore } from '../adapters/dynamodb/anthropicStore.js';
 import { DynamoForecastStore, DynamoNotificationLedger, DynamoRateLimitStore } from '../adapters/dynamodb/alertStores.js';
 import { LogNotificationPublisher } from '../adapters/logPublisher.js';
@@ -32,6 +32,8 @@ export interface Runtime {
   rateLimits: RateLimitStore;
   /** The Admin-API source when an admin key is configured (only functions that poll bundle the SDK). */
   anthropic: (() => Promise<AnthropicReportSource | undefined>) | undefined;
+  /** On AWS, where backfill windows are handed to the poller function. */
+  pollDispatcher: PollDispatcher | undefined;
 }
 
 /** What rollups and budgets read from the configuration. */
@@ -78,6 +80,7 @@ export interface RuntimeOptions {
   /** Where notifications go; without one they are logged. Only functions that notify bundle SNS. */
   publisher?: NotificationPublisher;
   anthropic?: () => Promise<AnthropicReportSource | undefined>;
+  pollDispatcher?: PollDispatcher;
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
@@ -105,6 +108,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     anthropicStore: new DynamoAnthropicReportStore(client, tables),
     rateLimits: new DynamoRateLimitStore(client, tables),
     anthropic: options.anthropic,
+    pollDispatcher: options.pollDispatcher,
   };
 }
 

@@ -226,3 +226,8 @@ export interface RateLimitStore {
   record(snapshots: readonly RateLimitSnapshot[]): Promise<void>;
   latest(): Promise<RateLimitSnapshot[]>;
 }
+
+/** A backfill window handed to the poller function to run on its own (its time limit is far above the API's). */
+export interface PollDispatcher {
+  dispatch(window: { from: string; to: string; resume: boolean }): Promise<void>;
+}

@@ -8,7 +8,7 @@ import { smsText } from '../render/notificationText.js';
 import { AppError } from './errors.js';
 import { readDayRows, type SummaryDeps } from './getSummary.js';
 import { notifyOnce, type NotifyDeps } from './notify.js';
-import type { AlertNotification, AnthropicReportSource, AnthropicReportStore } from './ports.js';
+import type { AlertNotification, AnthropicReportSource, AnthropicReportStore, PollDispatcher } from './ports.js';
 
 export interface ReconciliationDeps extends SummaryDeps {
   anthropicStore: AnthropicReportStore;
@@ -66,15 +66,40 @@ function upstreamError(error: unknown): never {
  * was stored for those hours, so repeated polls and late data never count twice. One poll at a
  * time (a lease item); then checks yesterday's drift and coverage (an alert once per day).
  */
-export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): Promise<PollResult> {
-  const source = deps.anthropic ? await deps.anthropic() : undefined;
-  if (!source) throw new AppError('not_configured', 'the Admin-API poller needs an admin key: set ANTHROPIC_ADMIN_KEY locally, or the admin-key secret on AWS');
-  const now = deps.clock.now();
+/** The hours a poll covers: the lookback window up to the current hour, or a backfill window (at most 31 days, never past the current hour). */
+function pollWindow(deps: ReconciliationDeps, options: PollOptions, now: number): { from: number; to: number } {
   const backfill = options.from !== undefined;
   const from = backfill ? floorHour(parseInstant(options.from!, 'from')) : floorHour(now - deps.config.admin_api.lookback_hours * HOUR_MS);
   const to = backfill ? Math.min(floorHour(parseInstant(options.to ?? new Date(from + MAX_WINDOW_DAYS * 86_400_000).toISOString(), 'to')), floorHour(now) + HOUR_MS) : floorHour(now) + HOUR_MS;
   if (to <= from) throw new AppError('invalid_request', 'to must be after from');
   if (to - from > MAX_WINDOW_DAYS * 86_400_000) throw new AppError('invalid_request', `a poll window spans at most ${MAX_WINDOW_DAYS} days`);
+  return { from, to };
+}
+
+/**
+ * A backfill window asked for through the API. Where a dispatcher exists (AWS: the API's 30-second
+ * limit is too short for 31 days of hourly rows) it is handed to the poller function and the answer
+ * says `queued`; asking again reports `already backfilled` once it is done. Locally it runs now.
+ */
+export async function requestBackfill(deps: PollDeps & { pollDispatcher?: PollDispatcher }, options: PollOptions): Promise<PollResult & { queued?: boolean }> {
+  if (!deps.pollDispatcher) return pollAnthropic(deps, options);
+  if (!deps.anthropic || !(await deps.anthropic())) throw new AppError('not_configured', 'the Admin-API poller needs an admin key: set ANTHROPIC_ADMIN_KEY locally, or the admin-key secret on AWS');
+  const now = deps.clock.now();
+  const { from, to } = pollWindow(deps, options, now);
+  const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  const result = { polled: false, ...range, usageRows: 0, costRows: 0, written: 0, deleted: 0, dataRefreshedAt: null, spendLimits: null, alerts: [] };
+  if (await deps.anthropicStore.backfilled(range.from, range.to)) return { ...result, reason: 'already backfilled' };
+  if (await deps.anthropicStore.lockHeld(now)) return { ...result, queued: true, reason: 'a poll is running' };
+  await deps.pollDispatcher.dispatch({ ...range, resume: true });
+  return { ...result, queued: true, reason: 'queued' };
+}
+
+export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): Promise<PollResult> {
+  const source = deps.anthropic ? await deps.anthropic() : undefined;
+  if (!source) throw new AppError('not_configured', 'the Admin-API poller needs an admin key: set ANTHROPIC_ADMIN_KEY locally, or the admin-key secret on AWS');
+  const now = deps.clock.now();
+  const backfill = options.from !== undefined;
+  const { from, to } = pollWindow(deps, options, now);
   const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   const result: PollResult = { polled: false, ...range, usageRows: 0, costRows: 0, written: 0, deleted: 0, dataRefreshedAt: null, spendLimits: null, alerts: [] };
   if (backfill && options.resume && (await deps.anthropicStore.backfilled(range.from, range.to))) return { ...result, reason: 'already backfilled' };

@@ -394,6 +394,19 @@ describe('Anthropic Admin API poller', () => {
     }
   });
 
+  test('the api function may invoke the poller, and only it, to hand over backfill windows', () => {
+    // Prepare
+    const poller = logicalId(stateless, 'AWS::Lambda::Function', 'pollerFunction');
+
+    // Act
+    const invokes = (role: string) => policyStatements(stateless, role).filter((statement) => [statement.Action].flat().includes('lambda:InvokeFunction'));
+
+    // Assess
+    expect(functionVariables(stateless, 'apiFunction').TOKMON_POLLER_FUNCTION_NAME).toEqual({ Ref: poller });
+    expect(invokes('apiRole').map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [poller, 'Arn'] }]);
+    for (const role of ['ingestRole', 'aggregatorRole', 'pollerRole']) expect(invokes(role)).toEqual([]);
+  });
+
   test('the poller may read the events journal, use the summaries table, publish to the topic and log, and nothing else', () => {
     // Act
     const statements = policyStatements(stateless, 'pollerRole');

@@ -5,7 +5,7 @@ import { DynamoRateLimitStore } from '../../shared/adapters/dynamodb/alertStores
 import { dayOf } from '../../shared/domain/time.js';
 import { getBalance } from '../../shared/usecases/balance.js';
 import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
-import { getReconciliation, pollAnthropic } from '../../shared/usecases/reconciliation.js';
+import { getReconciliation, pollAnthropic, requestBackfill } from '../../shared/usecases/reconciliation.js';
 import { buildReport, reportText } from '../../shared/usecases/reports.js';
 import { recordEvents } from '../../shared/usecases/recordEvents.js';
 import { alertStores } from '../support/alerts.js';
@@ -177,6 +177,27 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
     expect(reconciliation.unattributed).toEqual([
       { date: '2026-12-03', model: 'claude-sonnet-4-5', kind: 'other_product', product: 'claude_code', requests: 5, tokens: 50_000, costUsd: '0.150000' },
     ]);
+  });
+
+  test('on AWS a backfill window is handed to the poller function and reported done once it has run', async () => {
+    // Prepare
+    seedDecemberThird();
+    const clock = new TestClock(NOW);
+    const { deps } = await pollerDeps(clock);
+    const dispatched: { from: string; to: string; resume: boolean }[] = [];
+    const aws = { ...deps, pollDispatcher: { dispatch: async (window: { from: string; to: string; resume: boolean }) => void dispatched.push(window) } };
+    const window = { from: '2026-11-03', to: '2026-12-04', resume: true };
+
+    // Act
+    const first = await requestBackfill(aws, window);
+    await pollAnthropic(deps, dispatched[0]!);
+    const second = await requestBackfill(aws, window);
+
+    // Assess
+    expect(first).toMatchObject({ polled: false, queued: true, reason: 'queued', from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z' });
+    expect(dispatched).toEqual([{ from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z', resume: true }]);
+    expect(second).toMatchObject({ polled: false, reason: 'already backfilled' });
+    expect((await getReconciliation({ from: '2026-12-03', to: '2026-12-03' }, deps)).rows).toHaveLength(2);
   });
 
   test('late data that changes between polls replaces the stored buckets instead of adding to them', async () => {
