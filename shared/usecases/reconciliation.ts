@@ -3,7 +3,7 @@ import { API_PRODUCTS, centsToAtto, floorHour, HOUR_MS, usageTokens, type Anthro
 import { percentOf } from '../domain/budgets.js';
 import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
 import { dayOf, isValidDay, nextDay, previousDay, startOfDay } from '../domain/time.js';
-import { emptyTotals, limitTokens, type UsageTotals } from '../domain/usageTotals.js';
+import { emptyTotals, limitTokens, mergeTotals, type UsageTotals } from '../domain/usageTotals.js';
 import { smsText } from '../render/notificationText.js';
 import { AppError } from './errors.js';
 import { readDayRows, type SummaryDeps } from './getSummary.js';
@@ -325,12 +325,12 @@ export async function getReconciliation(range: { from: string; to: string }, dep
     for (const [dimension, totals] of dimensions) {
       if (dimension.startsWith('model#')) {
         const key = `${day}\u0000${canonical(dimension.slice('model#'.length))}`;
-        tracked.set(key, mergeInto(tracked.get(key) ?? emptyTotals(), totals));
+        tracked.set(key, mergeTotals(tracked.get(key) ?? emptyTotals(), totals));
       } else if (dimension.startsWith('tier#')) {
         const [, tier, model] = /^tier#([^#]*)#(.*)$/.exec(dimension) ?? [];
         const key = `${day}\u0000${canonical(model ?? '')}`;
         const tiers = trackedTiers.get(key) ?? new Map<string, UsageTotals>();
-        tiers.set(tier!, mergeInto(tiers.get(tier!) ?? emptyTotals(), totals));
+        tiers.set(tier!, mergeTotals(tiers.get(tier!) ?? emptyTotals(), totals));
         trackedTiers.set(key, tiers);
       }
     }
@@ -451,18 +451,6 @@ export async function getReconciliation(range: { from: string; to: string }, dep
   };
 }
 
-function mergeInto(target: UsageTotals, source: UsageTotals): UsageTotals {
-  target.requests += source.requests;
-  target.inputTokens += source.inputTokens;
-  target.outputTokens += source.outputTokens;
-  target.cacheCreationInputTokens += source.cacheCreationInputTokens;
-  target.cacheReadInputTokens += source.cacheReadInputTokens;
-  target.webSearchRequests += source.webSearchRequests;
-  target.unpricedRequests += source.unpricedRequests;
-  target.costUsd += source.costUsd;
-  target.cacheSavingsUsd += source.cacheSavingsUsd;
-  return target;
-}
 
 /**
  * After a poll: yesterday's drift above `admin_api.drift_alert_pct` or coverage below
