@@ -42,7 +42,11 @@ export class CrashingLedger implements NotificationLedger {
   }
 
   async markSent(claim: NotificationClaim, now: number): Promise<void> {
-    if (this.failing === claim.notification.id) throw new Error('injected: marking sent failed again');
+    if (this.failing === claim.notification.id) {
+      // The immediate retry of the same mark fails too; a later attempt (after a takeover) works.
+      this.failing = undefined;
+      throw new Error('injected: marking sent failed again');
+    }
     if (this.crashBeforeMarkingSent > 0) {
       this.crashBeforeMarkingSent -= 1;
       this.failing = claim.notification.id;
