@@ -147,12 +147,12 @@ export class TokmonStatelessStack extends Stack {
     };
 
     const ingest = makeFunction('ingest', { timeout: Duration.seconds(25), description: 'tokmon POST /v1/events' });
-    // The api function runs the same jobs on demand (POST /v1/jobs/<job>), so it notifies too.
-    // It also serves /v1/reconciliation and /v1/balance and runs POST /v1/jobs/poll, so it reads the Anthropic key.
+    // The api function runs the jobs on demand (POST /v1/jobs/<job>), so it notifies too. Polls it
+    // hands to the poller function, so it neither bundles the Anthropic SDK nor reads the Anthropic key.
     const api = makeFunction('api', {
       timeout: Duration.seconds(28),
       description: 'tokmon API: summaries, jobs, keys, reconciliation, balance',
-      environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn, ...anthropicEnv, ...topicEnv },
+      environment: { TOKMON_ADMIN_KEY_SECRET_ARN: props.adminKeySecret.secretArn, ...topicEnv },
     });
     const aggregator = makeFunction('aggregator', { timeout: Duration.minutes(5), description: 'tokmon scheduled jobs: aggregate, daily-report, monthly-report', environment: topicEnv });
     // Pages through up to lookback_hours (48 by default) of hourly usage and cost rows per poll.
@@ -176,7 +176,7 @@ export class TokmonStatelessStack extends Stack {
     // The Admin-API poll also replaces a window's Anthropic rows (BatchWriteItem puts and deletes) and
     // releases its lease (DeleteItem).
     const anthropicRowAccess = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
-    props.summariesTable.grant(api, ...summaryAccess, ...anthropicRowAccess);
+    props.summariesTable.grant(api, ...summaryAccess);
     props.keysTable.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem');
     props.adminKeySecret.grantRead(api);
     props.eventsTable.grant(aggregator, 'dynamodb:Query', 'dynamodb:BatchGetItem');
@@ -184,9 +184,9 @@ export class TokmonStatelessStack extends Stack {
     // The poller compares Anthropic's figures with tracked usage (summaries, events journal) and alerts.
     props.eventsTable.grant(poller, 'dynamodb:Query', 'dynamodb:BatchGetItem');
     props.summariesTable.grant(poller, ...summaryAccess, ...anthropicRowAccess);
-    for (const fn of [api, poller]) props.anthropicAdminKeySecret.grantRead(fn);
+    props.anthropicAdminKeySecret.grantRead(poller);
     for (const fn of [api, aggregator, poller]) topic.grantPublish(fn);
-    // Backfill windows take longer than API Gateway's 30 s: the api function hands them to the poller.
+    // Polls (a backfill window takes longer than API Gateway's 30 s) are handed by the api function to the poller.
     api.addEnvironment('TOKMON_POLLER_FUNCTION_NAME', poller.functionName);
     api.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [poller.functionArn] }));
 

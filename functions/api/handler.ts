@@ -12,13 +12,12 @@ import { buildReport, buildMonthlyReport, reportCsv, reportText, type PeriodRepo
 import { isValidDay } from '../../shared/domain/time.js';
 import { isJobName, JOBS } from '../../shared/runtime/jobs.js';
 import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
-import { anthropicSourceFromEnv } from '../../shared/adapters/anthropic/sourceFromEnv.js';
 import { pollDispatcherFromEnv } from '../../shared/adapters/lambda/pollDispatcher.js';
 import { getReconciliation, parseReconciliationQuery } from '../../shared/usecases/reconciliation.js';
 import { getBalance } from '../../shared/usecases/balance.js';
 
 const secretArn = process.env.TOKMON_ADMIN_KEY_SECRET_ARN;
-configureRuntime({ ...(secretArn ? { extraKeys: adminKeyFromSecret(secretArn) } : {}), publisher: snsPublisherFromEnv(), anthropic: anthropicSourceFromEnv(), pollDispatcher: pollDispatcherFromEnv() });
+configureRuntime({ ...(secretArn ? { extraKeys: adminKeyFromSecret(secretArn) } : {}), publisher: snsPublisherFromEnv(), pollDispatcher: pollDispatcherFromEnv() });
 
 type Route = (event: HttpEvent, deps: Runtime, params: string[]) => Promise<HttpResult>;
 

@@ -2,7 +2,7 @@ import { anthropicSourceFromEnv } from '../../shared/adapters/anthropic/sourceFr
 import { snsPublisherFromEnv } from '../../shared/adapters/sns/snsPublisher.js';
 import { log } from '../../shared/runtime/log.js';
 import { AppError } from '../../shared/usecases/errors.js';
-import { JOBS, notifyDeps } from '../../shared/runtime/jobs.js';
+import { notifyDeps } from '../../shared/runtime/jobs.js';
 import { pollAnthropic } from '../../shared/usecases/reconciliation.js';
 import { configureRuntime, runtime } from '../../shared/runtime/runtime.js';
 
@@ -16,7 +16,7 @@ configureRuntime({ publisher: snsPublisherFromEnv(), anthropic: anthropicSourceF
 export async function handler(input: { from?: string; to?: string; resume?: boolean } = {}): Promise<unknown> {
   try {
     // A backfill window handed over by the api function, or the scheduled lookback poll.
-    const result = input.from ? await pollAnthropic(notifyDeps(runtime()), { from: input.from, to: input.to, resume: input.resume === true }) : await JOBS.poll(runtime());
+    const result = await pollAnthropic(notifyDeps(runtime()), input.from ? { from: input.from, to: input.to, resume: input.resume === true } : {});
     log('info', 'job poll done', { result });
     return result;
   } catch (error) {

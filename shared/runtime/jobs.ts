@@ -2,7 +2,7 @@ import { aggregateUsage, type AggregationResult } from '../usecases/aggregateUsa
 import { checkBudgets, type BudgetCheckResult } from '../usecases/checkBudgets.js';
 import { dayOf } from '../domain/time.js';
 import { publishReport } from '../usecases/reports.js';
-import { pollAnthropic, requestBackfill } from '../usecases/reconciliation.js';
+import { requestPoll } from '../usecases/reconciliation.js';
 import type { Runtime } from './runtime.js';
 
 export interface AggregateJobResult extends AggregationResult {
@@ -22,7 +22,7 @@ export const JOBS = {
   'monthly-report': (deps: Runtime, params: Record<string, string | undefined> = {}) => publishReport('monthly', params.month, notifyDeps(deps)),
   /** Anthropic's usage and cost for the lookback window, or a backfill window (`from`, `to`, `resume`). */
   poll: (deps: Runtime, params: Record<string, string | undefined> = {}) =>
-    params.from === undefined ? pollAnthropic(notifyDeps(deps)) : requestBackfill(notifyDeps(deps), { from: params.from, to: params.to, resume: params.resume === 'true' }),
+    requestPoll(notifyDeps(deps), { from: params.from, to: params.to, resume: params.resume === 'true' }),
 } as const;
 
 export type JobName = keyof typeof JOBS;

@@ -227,7 +227,7 @@ export interface RateLimitStore {
   latest(): Promise<RateLimitSnapshot[]>;
 }
 
-/** A backfill window handed to the poller function to run on its own (its time limit is far above the API's). */
+/** A poll (the lookback window, or a backfill window) handed to the poller function to run on its own: its time limit is far above the API's. */
 export interface PollDispatcher {
-  dispatch(window: { from: string; to: string; resume: boolean }): Promise<void>;
+  dispatch(window?: { from: string; to: string; resume: boolean }): Promise<void>;
 }

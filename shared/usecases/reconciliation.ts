@@ -77,21 +77,22 @@ function pollWindow(deps: ReconciliationDeps, options: PollOptions, now: number)
 }
 
 /**
- * A backfill window asked for through the API. Where a dispatcher exists (AWS: the API's 30-second
- * limit is too short for 31 days of hourly rows) it is handed to the poller function and the answer
- * says `queued`; asking again reports `already backfilled` once it is done. Locally it runs now.
+ * A poll asked for through the API (`POST /v1/jobs/poll`). Where a dispatcher exists (AWS: the
+ * API's 30-second limit is too short for 31 days of hourly rows, and the api function does not
+ * carry the Anthropic SDK) it is handed to the poller function and the answer says `queued`;
+ * asking again for a backfill window reports `already backfilled` once it is done. Locally it runs now.
  */
-export async function requestBackfill(deps: PollDeps & { pollDispatcher?: PollDispatcher }, options: PollOptions): Promise<PollResult & { queued?: boolean }> {
+export async function requestPoll(deps: PollDeps & { pollDispatcher?: PollDispatcher }, options: PollOptions = {}): Promise<PollResult & { queued?: boolean }> {
   if (!deps.pollDispatcher) return pollAnthropic(deps, options);
-  if (!deps.anthropic || !(await deps.anthropic())) throw new AppError('not_configured', 'the Admin-API poller needs an admin key: set ANTHROPIC_ADMIN_KEY locally, or the admin-key secret on AWS');
   const now = deps.clock.now();
   const { from, to } = pollWindow(deps, options, now);
   const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   const result = { polled: false, ...range, usageRows: 0, costRows: 0, written: 0, deleted: 0, dataRefreshedAt: null, spendLimits: null, alerts: [] };
-  if (await deps.anthropicStore.backfilled(range.from, range.to)) return { ...result, reason: 'already backfilled' };
+  const backfill = options.from !== undefined;
+  if (backfill && (await deps.anthropicStore.backfilled(range.from, range.to))) return { ...result, reason: 'already backfilled' };
   if (await deps.anthropicStore.lockHeld(now)) return { ...result, queued: true, reason: 'a poll is running' };
-  await deps.pollDispatcher.dispatch({ ...range, resume: true });
-  return { ...result, queued: true, reason: 'queued' };
+  await deps.pollDispatcher.dispatch(backfill ? { ...range, resume: true } : undefined);
+  return { ...result, queued: true, reason: 'queued: the poller function runs it (without an admin key in its secret it skips, see its log)' };
 }
 
 export async function pollAnthropic(deps: PollDeps, options: PollOptions = {}): Promise<PollResult> {

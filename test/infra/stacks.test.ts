@@ -316,10 +316,10 @@ describe('alerts', () => {
     }
   });
 
-  test('the scheduled-jobs, poller and api functions may get, put, update and query summary items (notification ledger, SMS counter, forecasts); the poller and api ones may also batch-write and delete them (Anthropic rows, poll lease)', () => {
+  test('the scheduled-jobs, poller and api functions may get, put, update and query summary items (notification ledger, SMS counter, forecasts); only the poller may also batch-write and delete them (Anthropic rows, poll lease)', () => {
     const expected: Record<string, string[]> = {
       aggregatorRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      apiRole: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      apiRole: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       pollerRole: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     };
     for (const [role, actions] of Object.entries(expected)) {
@@ -377,7 +377,7 @@ describe('Anthropic Admin API poller', () => {
     expect(statements[0]!.Resource).toEqual(secret);
   });
 
-  test('the api function may read the Anthropic admin key secret too, the ingest and scheduled-jobs functions may not', () => {
+  test('only the poller may read the Anthropic admin key secret: the api, ingest and scheduled-jobs functions may not', () => {
     // Prepare
     const secret = anthropicSecretImport();
 
@@ -385,12 +385,9 @@ describe('Anthropic Admin API poller', () => {
     const readers = (role: string) => secretStatements(stateless, role).filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(secret));
 
     // Assess
-    expect(functionVariables(stateless, 'apiFunction').TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN).toEqual(secret);
-    expect(readers('apiRole')).toHaveLength(1);
-    expect([readers('apiRole')[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    for (const name of ['ingest', 'aggregator']) {
+    for (const name of ['api', 'ingest', 'aggregator']) {
       expect(functionVariables(stateless, `${name}Function`)).not.toHaveProperty('TOKMON_ANTHROPIC_ADMIN_KEY_SECRET_ARN');
-      expect(secretStatements(stateless, `${name}Role`)).toEqual([]);
+      expect(readers(`${name}Role`)).toEqual([]);
     }
   });
 
@@ -456,6 +453,17 @@ describe('Anthropic Admin API poller', () => {
       sdkCodeBundled: bundle.includes('anthropic-version'),
       sdkImportedAtRunTime: /(from\s*|require\(\s*|import\(\s*)["']@anthropic-ai\/sdk/.test(bundle),
     }).toEqual({ sdkCodeBundled: true, sdkImportedAtRunTime: false });
+  });
+
+  test('the api bundle leaves the Anthropic SDK out: it hands polls to the poller', () => {
+    // Prepare
+    const fn = stateless.findResources('AWS::Lambda::Function')[logicalId(stateless, 'AWS::Lambda::Function', 'apiFunction')] as { Properties: { Code: { S3Key: string } } };
+
+    // Act
+    const bundle = readFileSync(join(assemblyFolder, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+
+    // Assess
+    expect({ sdkCodeBundled: bundle.includes('anthropic-version') }).toEqual({ sdkCodeBundled: false });
   });
 
   test('the poller runs every admin_api.poll_minutes (15 by default) with retries and the dead-letter queue', () => {

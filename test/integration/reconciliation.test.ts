@@ -5,7 +5,7 @@ import { DynamoRateLimitStore } from '../../shared/adapters/dynamodb/alertStores
 import { dayOf } from '../../shared/domain/time.js';
 import { getBalance } from '../../shared/usecases/balance.js';
 import { aggregateUsage } from '../../shared/usecases/aggregateUsage.js';
-import { getReconciliation, pollAnthropic, requestBackfill } from '../../shared/usecases/reconciliation.js';
+import { getReconciliation, pollAnthropic, requestPoll } from '../../shared/usecases/reconciliation.js';
 import { buildReport, reportText } from '../../shared/usecases/reports.js';
 import { recordEvents } from '../../shared/usecases/recordEvents.js';
 import { alertStores } from '../support/alerts.js';
@@ -179,24 +179,28 @@ describe('Admin-API poller and reconciliation (fake analytics API, DynamoDB Loca
     ]);
   });
 
-  test('on AWS a backfill window is handed to the poller function and reported done once it has run', async () => {
+  test('on AWS polls are handed to the poller function, and a backfill window is reported done once it has run', async () => {
     // Prepare
     seedDecemberThird();
     const clock = new TestClock(NOW);
     const { deps } = await pollerDeps(clock);
-    const dispatched: { from: string; to: string; resume: boolean }[] = [];
-    const aws = { ...deps, pollDispatcher: { dispatch: async (window: { from: string; to: string; resume: boolean }) => void dispatched.push(window) } };
+    const dispatched: ({ from: string; to: string; resume: boolean } | undefined)[] = [];
+    const aws = { ...deps, pollDispatcher: { dispatch: async (window?: { from: string; to: string; resume: boolean }) => void dispatched.push(window) } };
     const window = { from: '2026-11-03', to: '2026-12-04', resume: true };
 
     // Act
-    const first = await requestBackfill(aws, window);
+    const first = await requestPoll(aws, window);
     await pollAnthropic(deps, dispatched[0]!);
-    const second = await requestBackfill(aws, window);
+    const lookback = await requestPoll(aws);
+    const second = await requestPoll(aws, window);
 
     // Assess
-    expect(first).toMatchObject({ polled: false, queued: true, reason: 'queued', from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z' });
-    expect(dispatched).toEqual([{ from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z', resume: true }]);
+    expect(first).toMatchObject({ polled: false, queued: true, reason: expect.stringMatching(/^queued/), from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z' });
+    expect(dispatched[0]).toEqual({ from: '2026-11-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z', resume: true });
     expect(second).toMatchObject({ polled: false, reason: 'already backfilled' });
+    expect(lookback).toMatchObject({ polled: false, queued: true });
+    expect(dispatched).toHaveLength(2);
+    expect(dispatched[1]).toBeUndefined();
     expect((await getReconciliation({ from: '2026-12-03', to: '2026-12-03' }, deps)).rows).toHaveLength(2);
   });
 
