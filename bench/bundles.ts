@@ -43,14 +43,15 @@ function medianInits(files: string[], rounds = 15): number[] {
 
 export async function benchBundles(): Promise<BenchRow[]> {
   const out = mkdtempSync(join(tmpdir(), 'tokmon-bundles-'));
-  const names = ['ingest', 'api', 'aggregator'];
+  // The poller carries the Anthropic SDK by design; it runs on a schedule, where cold starts cost little.
+  const names = ['ingest', 'api', 'aggregator', 'poller'];
   const floorFile = join(out, 'floor.mjs');
   const floorSize = await bundle(source('bench/floorHandler.ts'), floorFile);
   const files = names.map((name) => join(out, `${name}.mjs`));
   const sizes = await Promise.all(names.map((name, index) => bundle(source(`functions/${name}/handler.ts`), files[index]!)));
   const [floorInit, ...inits] = medianInits([floorFile, ...files]);
   return names.flatMap((name, index) => [
-    { name: `${name} bundle size`, value: Math.round(sizes[index]! / 1024), unit: 'KiB', floor: Math.round(floorSize / 1024), ratio: sizes[index]! / floorSize, goal: '≤ 1.5× DynamoDB-client-only bundle' },
-    { name: `${name} module init`, value: Number(inits[index]!.toFixed(1)), unit: 'ms', floor: Number(floorInit!.toFixed(1)), ratio: inits[index]! / floorInit!, goal: '≤ 1.5×' },
+    { name: `${name} bundle size`, value: Math.round(sizes[index]! / 1024), unit: 'KiB', floor: Math.round(floorSize / 1024), ratio: sizes[index]! / floorSize, goal: name === 'poller' ? '(informational: bundles the Anthropic SDK)' : '≤ 1.5× DynamoDB-client-only bundle' },
+    { name: `${name} module init`, value: Number(inits[index]!.toFixed(1)), unit: 'ms', floor: Number(floorInit!.toFixed(1)), ratio: inits[index]! / floorInit!, goal: name === 'poller' ? '(informational)' : '≤ 1.5×' },
   ]);
 }
