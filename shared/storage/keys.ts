@@ -33,10 +33,6 @@ export function eventKey(eventId: string): DynamoKey {
   return { pk: { S: `EVT#${eventId}` }, sk: { S: 'EVT' } };
 }
 
-export function eventIdFromKey(pk: string): string {
-  return pk.slice('EVT#'.length);
-}
-
 export function intentPartition(window: number, shard: number): string {
   return `ING#${window}#${shard}`;
 }

@@ -1,7 +1,7 @@
 import { formatUsd } from '../domain/money.js';
 import { budgetAmount, percentOf, type Budget } from '../domain/budgets.js';
 import { daysOfMonth, isValidDay, isValidMonth, nextDay, startOfDay } from '../domain/time.js';
-import { breakdownToJson, emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
+import { breakdownToJson, emptyTotals, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
 import type { BalanceLine, LimitUsage } from '../render/summaryBlock.js';
 import { TOTAL_DIMENSION, windowOf } from '../storage/keys.js';
 import type { TokenMonitoringConfig } from '../config/config.js';

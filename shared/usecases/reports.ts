@@ -45,9 +45,6 @@ export interface PeriodReport {
   dataAsOf: string;
 }
 
-/** Kept for the monthly report's callers. */
-export type MonthlyReport = PeriodReport;
-
 export interface ReportDeps extends SummaryDeps {
   forecasts: ForecastStore;
   anthropicStore?: AnthropicReportStore;

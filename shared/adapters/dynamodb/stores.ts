@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { UsageEvent } from '../../domain/usage.js';
 import { emptyTotals, type UsageTotals } from '../../domain/usageTotals.js';
-import { apiKeyKey, dayPartition, eventIdFromKey, eventKey, INTENT_SHARDS, intentKey, intentPartition, summaryKey, watermarkKey } from '../../storage/keys.js';
+import { apiKeyKey, dayPartition, eventKey, INTENT_SHARDS, intentKey, intentPartition, summaryKey, watermarkKey } from '../../storage/keys.js';
 import { AppError } from '../../usecases/errors.js';
 import { inParallel } from '../../util/inParallel.js';
 import type { ApiKeyRecord, ApiKeyStore, EventStore, IngestBatch, Role, StoredSummaryRow, SummaryRow, SummaryStore } from '../../usecases/ports.js';
