@@ -31,7 +31,7 @@ export interface StatelessStackProps extends StackProps {
   /** JSON of the validated configuration and price overrides (infra/deployConfig.ts). */
   bundledConfig: string;
   /** What of the validated configuration shapes the stack: alert subscribers, report schedules, their time zone, the poll period. */
-  notifications: Pick<TokenMonitoringConfig, 'alerts' | 'reports' | 'timezone' | 'admin_api'>;
+  notifications: Pick<TokenMonitoringConfig, 'alerts' | 'reports' | 'timezone' | 'admin_api' | 'aggregate_minutes'>;
   /** API Gateway stage throttling (requests per second, burst). */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -225,7 +225,7 @@ export class TokmonStatelessStack extends Stack {
         schedule,
         target: new LambdaInvoke(fn, { role: schedulerRole, input: ScheduleTargetInput.fromObject({ job }), retryAttempts: 3, maxEventAge: Duration.minutes(10), deadLetterQueue: deadLetters }),
       });
-    scheduleJob('AggregateSchedule', 'aggregate', 'tokmon: apply closed journal windows to the daily rollups and check budgets', ScheduleExpression.rate(Duration.minutes(5)));
+    scheduleJob('AggregateSchedule', 'aggregate', 'tokmon: apply closed journal windows to the daily rollups and check budgets', ScheduleExpression.rate(Duration.minutes(props.notifications.aggregate_minutes)));
     // Reports go out at the configured local hour; the scheduler follows the zone's daylight saving time.
     const timeZone = TimeZone.of(canonicalTimeZone(props.notifications.timezone));
     const hour = String(reports.hour);

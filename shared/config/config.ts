@@ -56,6 +56,8 @@ export const tokenMonitoringSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   group_by_tags: z.array(z.string().min(1).max(64)).max(10).default(['app', 'feature']),
   price_overrides: z.string().min(1).optional(),
+  // AWS: how often the aggregator and the budget check run; alerts go out within about this long (locally: every minute).
+  aggregate_minutes: z.number().int().min(1, { error: 'must be at least 1 (the scheduler runs at most once a minute)' }).max(60).default(5),
   enforce: z.boolean().default(false),
   // Exactly-once holds while an event is kept: shorter than batch results stay fetchable (29 days) would recount them.
   retention_days: z.number().int().min(30, { error: 'must be at least 30 (an id sent again after its event expired would count again)' }).max(3650).default(400),

@@ -210,12 +210,13 @@ describe('stateless stack', () => {
     }
   });
 
-  test('the report schedules follow reports.hour and the configured time zone, and only the enabled reports are scheduled', () => {
+  test('the aggregate schedule follows aggregate_minutes, the report schedules follow reports.hour and the configured time zone, and only the enabled reports are scheduled', () => {
     // Prepare / Act
-    const template = synthesizeStateless('berlin', '  timezone: Europe/Berlin\n  reports: { daily: true, monthly: false, hour: 7 }\n');
+    const template = synthesizeStateless('berlin', '  timezone: Europe/Berlin\n  aggregate_minutes: 1\n  reports: { daily: true, monthly: false, hour: 7 }\n');
 
-    // Assess: aggregate, the daily report and the Admin-API poll
+    // Assess: aggregate (every minute here, for alerts within a minute), the daily report and the Admin-API poll
     template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)', Target: { Input: JSON.stringify({ job: 'aggregate' }) } });
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 7 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
