@@ -23,7 +23,7 @@ export type DeliveryOutcome = 'published' | 'skipped' | 'failed';
 async function publishClaim(claim: NotificationClaim, deps: NotifyDeps): Promise<DeliveryOutcome> {
   const { notification } = claim;
   try {
-    const smsCapped = notification.severity === 'critical' && (await deps.ledger.countSms(deps.today())) > deps.smsDailyCap;
+    const smsCapped = notification.severity === 'critical' && (await deps.ledger.countSms(deps.today(), notification.id)) > deps.smsDailyCap;
     await deps.publisher.publish(notification, { smsCapped });
   } catch (error) {
     // Left claimed: the next run after the lease publishes it again.

@@ -144,8 +144,8 @@ export interface NotificationLedger {
   claimStale(months: readonly string[], now: number, staleBefore: number): Promise<NotificationClaim[]>;
   /** Marks a claim sent; a no-op when another run took the claim over meanwhile. */
   markSent(claim: NotificationClaim, now: number): Promise<void>;
-  /** Counts one SMS-eligible notification for the day and returns the day's count so far. */
-  countSms(day: string): Promise<number>;
+  /** Counts an SMS-eligible notification for the day (once per id) and returns the day's count so far. */
+  countSms(day: string, id: string): Promise<number>;
 }
 
 /** The first forecast made past the middle of a period, kept for "forecast vs actual" in reports. */

@@ -236,6 +236,19 @@ describe('forecast alerts, the SMS cap and stale claims (DynamoDB Local)', () =>
     expect(critical.map((call) => call.options.smsCapped)).toEqual([false, false, true]);
   });
 
+  test('the SMS counter counts each notification once, however often it is published again', async () => {
+    // Prepare
+    const clock = new TestClock(TEN_AM);
+    const { process } = await alertStores(clock, {});
+    const { ledger } = process();
+
+    // Act
+    const counts = [await ledger.countSms('2026-12-04', 'a'), await ledger.countSms('2026-12-04', 'a'), await ledger.countSms('2026-12-04', 'b'), await ledger.countSms('2026-12-05', 'a')];
+
+    // Assess
+    expect(counts).toEqual([1, 1, 2, 1]);
+  });
+
   test('a published notification that could not be marked sent is published again only after its lease', async () => {
     // Prepare
     const clock = new TestClock(TEN_AM);

@@ -57,8 +57,8 @@ export class CrashingLedger implements NotificationLedger {
     return this.inner.markSent(claim, now);
   }
 
-  countSms(day: string) {
-    return this.inner.countSms(day);
+  countSms(day: string, id: string) {
+    return this.inner.countSms(day, id);
   }
 }
 

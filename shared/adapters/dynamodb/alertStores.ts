@@ -134,19 +134,28 @@ export class DynamoNotificationLedger implements NotificationLedger {
     this.sent.add(claim.notification.id);
   }
 
-  async countSms(day: string): Promise<number> {
-    const response = await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tables.summaries,
-        Key: smsCounterKey(day),
-        UpdateExpression: 'ADD n :one SET #ttl = :ttl',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':one': { N: '1' }, ':ttl': expiresAt(Date.now(), SMS_COUNTER_RETENTION_SECONDS) },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(response.Attributes?.n?.N ?? '1');
+  async countSms(day: string, id: string): Promise<number> {
+    // Each notification counts once, however often it is published again after a failure.
+    try {
+      const response = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tables.summaries,
+          Key: smsCounterKey(day),
+          UpdateExpression: 'ADD n :one, ids :id SET #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(ids) OR NOT contains(ids, :idText)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':one': { N: '1' }, ':id': { SS: [id] }, ':idText': { S: id }, ':ttl': expiresAt(Date.now(), SMS_COUNTER_RETENTION_SECONDS) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(response.Attributes?.n?.N ?? '1');
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = await this.client.send(new GetItemCommand({ TableName: this.tables.summaries, Key: smsCounterKey(day), ConsistentRead: true }));
+      return Number(item.Item?.n?.N ?? '1');
+    }
   }
+
 }
 
 /** Mid-period forecast snapshots in the summary table; the first one of a period is kept. */
