@@ -71,7 +71,7 @@ async function localKeys(dataDir: string, env: NodeJS.ProcessEnv): Promise<Recor
  * the daily report from the configured hour on, the monthly one from that hour on the 1st.
  * Reports are claimed once per period, so a restart or a second server never sends one twice.
  */
-async function runScheduledJobs(runtime: Runtime, reported: Set<string>): Promise<void> {
+export async function runScheduledJobs(runtime: Runtime, reported: Set<string>): Promise<void> {
   await aggregatorHandler({ job: 'aggregate' });
   const { reports, timezone } = runtime.config;
   const now = runtime.clock.now();
