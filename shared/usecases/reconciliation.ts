@@ -3,7 +3,7 @@ import { API_PRODUCTS, centsToAtto, floorHour, HOUR_MS, usageTokens, type Anthro
 import { percentOf } from '../domain/budgets.js';
 import { formatUsd, usdToAtto, type Atto } from '../domain/money.js';
 import { dayOf, isValidDay, nextDay, previousDay, startOfDay } from '../domain/time.js';
-import { emptyTotals, limitTokens, mergeTotals, type UsageTotals } from '../domain/usageTotals.js';
+import { emptyTotals, limitTokens, mergeTotals, totalsToJson, type UsageTotals, type UsageTotalsJson } from '../domain/usageTotals.js';
 import { smsText } from '../render/notificationText.js';
 import { AppError } from './errors.js';
 import { readDayRows, type SummaryDeps } from './getSummary.js';
@@ -150,14 +150,8 @@ async function dayCostsAround(from: number, to: number, deps: ReconciliationDeps
   return costs;
 }
 
-export interface ReconciliationFigures {
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
-  costUsd: string;
-}
+/** CONTRACT §3.4: the summary totals' fields that Anthropic also reports. */
+export type ReconciliationFigures = Pick<UsageTotalsJson, 'requests' | 'inputTokens' | 'outputTokens' | 'cacheCreationInputTokens' | 'cacheReadInputTokens' | 'costUsd'>;
 
 export interface ReconciliationRow {
   date: string;
@@ -291,7 +285,8 @@ function driftBasis(trackedByTier: Map<string, UsageTotals>, anthropic: Anthropi
 }
 
 function figures(totals: UsageTotals): ReconciliationFigures {
-  return { requests: totals.requests, inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, cacheCreationInputTokens: totals.cacheCreationInputTokens, cacheReadInputTokens: totals.cacheReadInputTokens, costUsd: formatUsd(totals.costUsd) };
+  const { requests, inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens, costUsd } = totalsToJson(totals);
+  return { requests, inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens, costUsd };
 }
 
 export function parseReconciliationQuery(params: Record<string, string | undefined>, today: string): { from: string; to: string } {

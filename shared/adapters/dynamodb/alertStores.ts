@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { forecastKey, notificationKey, notificationPartition, rateLimitKey, smsCounterKey } from '../../storage/keys.js';
 import type { ForecastSnapshot, ForecastStore, Notification, NotificationClaim, NotificationLedger, RateLimitSnapshot, RateLimitStore } from '../../usecases/ports.js';
+import { isConditionFailure } from './client.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -12,10 +13,6 @@ const SMS_COUNTER_RETENTION_SECONDS = 3 * 86_400;
 
 function expiresAt(now: number, seconds: number): AttributeValue {
   return { N: String(Math.floor(now / 1000) + seconds) };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 function monthOf(notification: Notification): string {

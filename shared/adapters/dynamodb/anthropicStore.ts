@@ -1,8 +1,9 @@
-import { BatchWriteItemCommand, ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { costGroupKey, usageGroupKey, type AnthropicCostRow, type AnthropicUsageRow } from '../../domain/anthropicReport.js';
 import { anthropicPartition, backfillKey, dayCostKey, pollKey } from '../../storage/keys.js';
 import type { AnthropicReport, AnthropicReportStore, PollRecord } from '../../usecases/ports.js';
 import { inParallel } from '../../util/inParallel.js';
+import { isConditionFailure } from './client.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -116,7 +117,7 @@ export class DynamoAnthropicReportStore implements AnthropicReportStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -125,7 +126,7 @@ export class DynamoAnthropicReportStore implements AnthropicReportStore {
     try {
       await this.client.send(new DeleteItemCommand({ TableName: this.tables.summaries, Key: pollKey('lock'), ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':owner': { S: owner } } }));
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 

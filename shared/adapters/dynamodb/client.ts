@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
  * One DynamoDB client per process. Locally (`TOKMON_DYNAMODB_ENDPOINT`) it talks to DynamoDB
@@ -13,4 +13,9 @@ export function createDynamoClient(endpoint: string | undefined = process.env.TO
     // DynamoDB Local (one Java process) queues connections under load; the service answers in milliseconds.
     requestHandler: local ? { requestTimeout: 15_000, connectionTimeout: 10_000 } : { requestTimeout: 5_000, connectionTimeout: 2_000 },
   });
+}
+
+/** A conditional write that did not apply: the expected outcome of a lost race, not a failure. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }

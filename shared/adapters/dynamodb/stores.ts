@@ -1,7 +1,6 @@
 import {
   BatchExecuteStatementCommand,
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -16,6 +15,7 @@ import { apiKeyKey, dayPartition, eventKey, INTENT_SHARDS, intentKey, intentPart
 import { AppError } from '../../usecases/errors.js';
 import { inParallel } from '../../util/inParallel.js';
 import type { ApiKeyRecord, ApiKeyStore, EventStore, IngestBatch, Role, StoredSummaryRow, SummaryRow, SummaryStore } from '../../usecases/ports.js';
+import { isConditionFailure } from './client.js';
 import { TTL_ATTRIBUTE, type TableNames } from './tables.js';
 
 type Item = Record<string, AttributeValue>;
@@ -220,7 +220,7 @@ export class DynamoSummaryStore implements SummaryStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
@@ -260,7 +260,7 @@ export class DynamoSummaryStore implements SummaryStore {
         );
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (isConditionFailure(error)) return false;
         throw error;
       }
     });
